@@ -1,0 +1,122 @@
+/**
+ * Express 5 middleware: `auth()` verifies the bearer token and sets `req.auth`; the guards
+ * (`requiredScopes`, `requiredPermissions`, `claimCheck`) check it per route.
+ * Names follow express-oauth2-jwt-bearer. Express itself is never required at runtime.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { AuthHttpError, tokenMissing } from './http/auth-error.js';
+import { authenticate } from './http/authenticate.js';
+import type { TokenSources } from './http/bearer.js';
+import { DEFAULT_REALM } from './http/challenge.js';
+import { claimGuard, permissionsGuard, scopesGuard, type ClaimPredicate, type Guard, type ListGuardArgs } from './http/guards.js';
+import { isIdentity, type AuthIdentity } from './http/identity.js';
+import { resolveVerifier, type VerifierSource } from './http/verifier.js';
+
+export { AuthHttpError } from './http/auth-error.js';
+export type { BearerErrorCode } from './http/auth-error.js';
+export type { AuthIdentity } from './http/identity.js';
+export type { ClaimPredicate, ListGuardArgs, ListGuardOptions } from './http/guards.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by `auth()` from `@example/auth0-native/express` when a valid token was sent. */
+      auth?: AuthIdentity;
+    }
+  }
+}
+
+/**
+ * Replaces the JSON error body. Status and `WWW-Authenticate` are already set on `res` when it
+ * runs. Return the body to send (`undefined`: the default `{ error, error_description }`), or
+ * send a response yourself. A throw goes to `next(err)`.
+ */
+export type ExpressErrorHook = (error: AuthHttpError, req: Request, res: Response) => unknown;
+
+export interface ExpressAuthOptions extends VerifierSource {
+  /** Let requests without any token through with `req.auth` unset. A bad token is still a 401. Default false. */
+  optional?: boolean;
+  /** See {@link ExpressErrorHook}. Also used by the guards that run after this middleware. */
+  onError?: ExpressErrorHook;
+}
+
+interface Responder {
+  realm: string;
+  onError?: ExpressErrorHook;
+}
+
+// How auth() answered this request, so guards answer the same way (same realm, same hook).
+const responders = new WeakMap<Request, Responder>();
+const DEFAULT_RESPONDER: Responder = { realm: DEFAULT_REALM };
+
+/** Verifies the request's bearer token; see {@link ExpressAuthOptions}. */
+export function auth(options: ExpressAuthOptions = {}): RequestHandler {
+  const verifier = resolveVerifier(options, ['optional', 'onError']);
+  const responder: Responder = { realm: options.realm ?? DEFAULT_REALM, onError: options.onError };
+  const optional = options.optional === true;
+  return async (req, res, next) => {
+    responders.set(req, responder);
+    let identity: AuthIdentity | undefined;
+    try {
+      identity = await authenticate(verifier, tokenSources(req), responder.realm, optional);
+    } catch (e) {
+      return answer(e, req, res, next);
+    }
+    if (identity) req.auth = identity;
+    next();
+  };
+}
+
+/** 403 unless the token's `scope` holds all (or with `{ match: 'any' }`, any) of the scopes. */
+export function requiredScopes(...args: ListGuardArgs): RequestHandler {
+  return guardMiddleware(scopesGuard(args));
+}
+
+/** 403 unless the token's RBAC `permissions` hold all (or any) of the permissions. */
+export function requiredPermissions(...args: ListGuardArgs): RequestHandler {
+  return guardMiddleware(permissionsGuard(args));
+}
+
+/** 403 unless `predicate(claims)` returns (or resolves to) `true`; `description` goes in the error. */
+export function claimCheck(predicate: ClaimPredicate, description?: string): RequestHandler {
+  return guardMiddleware(claimGuard(predicate, description));
+}
+
+function guardMiddleware(guard: Guard): RequestHandler {
+  return async (req, res, next) => {
+    const { realm } = responders.get(req) ?? DEFAULT_RESPONDER;
+    let error: AuthHttpError | undefined;
+    try {
+      error = isIdentity(req.auth) ? await guard(req.auth, realm) : tokenMissing(realm);
+    } catch (e) {
+      return next(e); // a throwing claimCheck predicate: the app's error handler, 500 by default
+    }
+    if (error) return answer(error, req, res, next);
+    next();
+  };
+}
+
+function tokenSources(req: Request): TokenSources {
+  // RFC 6750 §2.2: a body token only counts in a form-encoded body, and only if the app parsed it.
+  const form = req.body && typeof req.body === 'object' && req.is('application/x-www-form-urlencoded');
+  return {
+    header: req.headers.authorization,
+    query: (req.query as Record<string, unknown> | undefined)?.access_token,
+    body: form ? (req.body as Record<string, unknown>).access_token : undefined,
+  };
+}
+
+/** Sends an AuthHttpError (through the hook); anything else is the app's error, so next(err). */
+async function answer(e: unknown, req: Request, res: Response, next: NextFunction): Promise<void> {
+  if (!(e instanceof AuthHttpError)) return next(e);
+  const { onError } = responders.get(req) ?? DEFAULT_RESPONDER;
+  try {
+    res.status(e.status);
+    if (e.wwwAuthenticate) res.set('WWW-Authenticate', e.wwwAuthenticate);
+    const body = onError ? await onError(e, req, res) : undefined;
+    if (!res.headersSent) res.json(body === undefined ? e.toJSON() : body);
+  } catch (hookError) {
+    next(hookError);
+  }
+}

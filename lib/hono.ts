@@ -1,0 +1,128 @@
+/**
+ * Hono 4 middleware: `auth()` verifies the bearer token and sets `c.get('auth')`; the guards
+ * (`requiredScopes`, `requiredPermissions`, `claimCheck`) check it per route.
+ * Hono itself is never required at runtime (type imports only).
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { AuthHttpError, invalidRequest, tokenMissing } from './http/auth-error.js';
+import { authenticate } from './http/authenticate.js';
+import type { TokenSources } from './http/bearer.js';
+import { DEFAULT_REALM } from './http/challenge.js';
+import { claimGuard, permissionsGuard, scopesGuard, type ClaimPredicate, type Guard, type ListGuardArgs } from './http/guards.js';
+import { isIdentity, type AuthIdentity } from './http/identity.js';
+import { resolveVerifier, type VerifierSource } from './http/verifier.js';
+
+export { AuthHttpError } from './http/auth-error.js';
+export type { BearerErrorCode } from './http/auth-error.js';
+export type { AuthIdentity } from './http/identity.js';
+export type { ClaimPredicate, ListGuardArgs, ListGuardOptions } from './http/guards.js';
+
+/** Env of routes behind `auth()`: `c.get('auth')` is the identity. */
+export type AuthEnv = { Variables: { auth: AuthIdentity } };
+/** Env of routes behind `auth({ optional: true })`: no identity for anonymous requests. */
+export type OptionalAuthEnv = { Variables: { auth: AuthIdentity | undefined } };
+
+/**
+ * Replaces the JSON error body. Return a `Response` to answer with it as is, or the body to send
+ * with the error's status and `WWW-Authenticate` (`undefined`: the default
+ * `{ error, error_description }`). A throw goes to the app's `onError`.
+ */
+export type HonoErrorHook = (error: AuthHttpError, c: Context) => unknown;
+
+export interface HonoAuthOptions extends VerifierSource {
+  /** Let requests without any token through with no identity. A bad token is still a 401. Default false. */
+  optional?: boolean;
+  /** See {@link HonoErrorHook}. Also used by the guards that run after this middleware. */
+  onError?: HonoErrorHook;
+}
+
+interface Responder {
+  realm: string;
+  onError?: HonoErrorHook;
+}
+
+// How auth() answered this request (one Context per request), so guards answer the same way.
+const responders = new WeakMap<Context, Responder>();
+const DEFAULT_RESPONDER: Responder = { realm: DEFAULT_REALM };
+
+/** Verifies the request's bearer token; see {@link HonoAuthOptions}. */
+export function auth(options: HonoAuthOptions & { optional: true }): MiddlewareHandler<OptionalAuthEnv>;
+export function auth(options?: HonoAuthOptions): MiddlewareHandler<AuthEnv>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- one body serves both overloads
+export function auth(options: HonoAuthOptions = {}): MiddlewareHandler<any> {
+  const verifier = resolveVerifier(options, ['optional', 'onError']);
+  const responder: Responder = { realm: options.realm ?? DEFAULT_REALM, onError: options.onError };
+  const optional = options.optional === true;
+  return async (c, next) => {
+    responders.set(c, responder);
+    let identity: AuthIdentity | undefined;
+    try {
+      identity = await authenticate(verifier, await tokenSources(c, responder.realm), responder.realm, optional);
+    } catch (e) {
+      return answer(e, c);
+    }
+    if (identity) c.set('auth', identity);
+    await next();
+  };
+}
+
+/** 403 unless the token's `scope` holds all (or with `{ match: 'any' }`, any) of the scopes. */
+export function requiredScopes(...args: ListGuardArgs): MiddlewareHandler<AuthEnv> {
+  return guardMiddleware(scopesGuard(args));
+}
+
+/** 403 unless the token's RBAC `permissions` hold all (or any) of the permissions. */
+export function requiredPermissions(...args: ListGuardArgs): MiddlewareHandler<AuthEnv> {
+  return guardMiddleware(permissionsGuard(args));
+}
+
+/** 403 unless `predicate(claims)` returns (or resolves to) `true`; `description` goes in the error. */
+export function claimCheck(predicate: ClaimPredicate, description?: string): MiddlewareHandler<AuthEnv> {
+  return guardMiddleware(claimGuard(predicate, description));
+}
+
+function guardMiddleware(guard: Guard): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const { realm } = responders.get(c) ?? DEFAULT_RESPONDER;
+    const identity: unknown = c.get('auth');
+    // A throwing claimCheck predicate propagates to the app's onError (500 by default).
+    const error = isIdentity(identity) ? await guard(identity, realm) : tokenMissing(realm);
+    if (error) return answer(error, c);
+    await next();
+  };
+}
+
+async function tokenSources(c: Context, realm: string): Promise<TokenSources> {
+  const queries = c.req.queries('access_token');
+  return {
+    header: c.req.header('Authorization'),
+    query: queries === undefined ? undefined : queries.length === 1 ? queries[0] : queries,
+    body: await formToken(c, realm),
+  };
+}
+
+// RFC 6750 §2.2: a body token only counts in a form-encoded body. Hono caches the parsed body,
+// so handlers can still read it after us.
+async function formToken(c: Context, realm: string): Promise<unknown> {
+  const type = c.req.header('Content-Type') ?? '';
+  if (c.req.method === 'GET' || c.req.method === 'HEAD') return undefined;
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) return undefined;
+  let form: Record<string, unknown>;
+  try {
+    form = await c.req.parseBody({ all: true });
+  } catch {
+    throw invalidRequest(realm, 'Malformed form body');
+  }
+  return form.access_token;
+}
+
+/** Answers an AuthHttpError (through the hook); anything else is rethrown to the app's onError. */
+async function answer(e: unknown, c: Context): Promise<Response> {
+  if (!(e instanceof AuthHttpError)) throw e;
+  const { onError } = responders.get(c) ?? DEFAULT_RESPONDER;
+  const result = onError ? await onError(e, c) : undefined;
+  if (result instanceof Response) return result;
+  const headers: Record<string, string> = e.wwwAuthenticate ? { 'WWW-Authenticate': e.wwwAuthenticate } : {};
+  return c.json((result === undefined ? e.toJSON() : result) as object, e.status as ContentfulStatusCode, headers);
+}

@@ -1,0 +1,45 @@
+import { invalidRequest } from './auth-error.js';
+
+/** Where a request may carry an access token (RFC 6750 §2). `undefined` means "not sent". */
+export interface TokenSources {
+  /** The `Authorization` header value. */
+  header: string | undefined;
+  /** The `access_token` query parameter, as the framework parsed it (string, array, ...). */
+  query: unknown;
+  /** The `access_token` member of an `application/x-www-form-urlencoded` body. */
+  body: unknown;
+}
+
+// RFC 6750 §2.1: `Bearer` 1*SP b64token. We accept exactly one space: extra spaces or a second
+// part usually mean a proxy or client mangled the header, and guessing would hide that.
+const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
+const BEARER_SCHEME = /^Bearer(?: |$)/i;
+
+/**
+ * The token the request carries, `undefined` when it carries none.
+ * Throws a 400 `invalid_request` AuthHttpError for a malformed header or parameter, and when
+ * the token is sent more than one way (RFC 6750 §2: clients MUST NOT; answering with one of
+ * them would pick a winner the client did not choose).
+ */
+export function extractBearer(sources: TokenSources, realm: string): string | undefined {
+  const sent = [sources.header, sources.query, sources.body].filter((v) => v !== undefined).length;
+  if (sent > 1) throw invalidRequest(realm, 'More than one method used to send the access token');
+  if (sources.header !== undefined) return fromHeader(sources.header, realm);
+  if (sources.query !== undefined) return fromParameter(sources.query, realm);
+  if (sources.body !== undefined) return fromParameter(sources.body, realm);
+  return undefined;
+}
+
+function fromHeader(header: string, realm: string): string {
+  const match = BEARER.exec(header);
+  if (match) return match[1]!;
+  if (!BEARER_SCHEME.test(header)) throw invalidRequest(realm, 'Authorization header does not use the Bearer scheme');
+  throw invalidRequest(realm, 'Malformed Bearer credentials in the Authorization header');
+}
+
+function fromParameter(value: unknown, realm: string): string {
+  // Arrays (?access_token=a&access_token=b) and objects (qs-style parsers) are not a token.
+  if (typeof value !== 'string') throw invalidRequest(realm, 'access_token must be sent once, as a single value');
+  if (value === '') throw invalidRequest(realm, 'access_token is empty');
+  return value;
+}

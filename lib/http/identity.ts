@@ -1,0 +1,31 @@
+/**
+ * What the middleware exposes for an authenticated request (`req.auth` / `c.get('auth')`).
+ * The raw token is deliberately absent: handlers that log `req` must not leak credentials.
+ */
+export interface AuthIdentity {
+  /** The `sub` claim: a user id, or `<client_id>@clients` for an M2M token. */
+  sub: string | undefined;
+  /** Every verified claim, namespaced custom claims included. */
+  claims: Record<string, unknown>;
+  /** The space-separated `scope` claim, split. */
+  scopes: string[];
+  /** Auth0 RBAC `permissions` (present when "Add Permissions in the Access Token" is on). */
+  permissions: string[];
+}
+
+export function toIdentity(claims: Record<string, unknown>): AuthIdentity {
+  const { sub, scope, permissions } = claims;
+  return {
+    sub: typeof sub === 'string' ? sub : undefined,
+    claims,
+    scopes: typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [],
+    permissions: Array.isArray(permissions) ? permissions.filter((p): p is string => typeof p === 'string') : [],
+  };
+}
+
+/** Guards accept only what our middleware put there, not some other library's `req.auth`. */
+export function isIdentity(value: unknown): value is AuthIdentity {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<AuthIdentity>;
+  return typeof v.claims === 'object' && v.claims !== null && Array.isArray(v.scopes) && Array.isArray(v.permissions);
+}
