@@ -443,7 +443,7 @@ describe('faults', () => {
 });
 
 describe('close', () => {
-  test('closes keep-alive and in-flight connections at once; idempotent', async () => {
+  test('closes keep-alive and in-flight connections at once; idempotent', { timeout: 10_000 }, async () => {
     const issuer = await startLocalIssuer();
     const agent = new Agent({ keepAlive: true });
     try {
@@ -463,7 +463,7 @@ describe('close', () => {
     }
   });
 
-  test('the process exits after close()', async () => {
+  test('the process exits after close()', { timeout: 10_000 }, async () => {
     const script = `
       import { startLocalIssuer } from ${JSON.stringify(fileURLToPath(new URL('../dist/testing/index.js', import.meta.url)))};
       const issuer = await startLocalIssuer();

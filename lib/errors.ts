@@ -8,7 +8,7 @@
 export interface Auth0VerifyError extends Error {
   name: 'Auth0VerifyError';
   code: Auth0VerifyErrorCode;
-  /** HTTP status the failure maps to: 401, 403 (authorizeUser said no) or 503 (JWKS outage). */
+  /** HTTP status the failure maps to: 401, 403 (authorizeUser said no), 503 (JWKS outage), 500 (core bug). */
   status: number;
   /** Ready RFC 6750 `WWW-Authenticate` value, or `null` when no Bearer challenge applies (503). */
   wwwAuthenticate: string | null;
@@ -29,7 +29,9 @@ export type Auth0VerifyErrorCode =
   | 'ERR_TOKEN_NOT_YET_VALID'
   | 'ERR_CLAIM_INVALID'
   | 'ERR_ACCESS_DENIED'
-  | 'ERR_JWKS_UNAVAILABLE';
+  | 'ERR_JWKS_UNAVAILABLE'
+  /** A bug or impossible state in the core (status 500); not in CONTRACT.md's table but produced by src/core/errors.rs. */
+  | 'ERR_INTERNAL';
 
 /**
  * True when `e` is a verification failure from the native core (as opposed to, say, an error

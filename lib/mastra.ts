@@ -71,7 +71,7 @@ export class MastraAuthAuth0Native {
    * The verified claims, or `null` for any bad token (Mastra answers 401). Nothing is logged:
    * the token, and why a client's token failed, do not belong in server logs.
    *
-   * A JWKS outage (ERR_JWKS_UNAVAILABLE) or an unexpected error is thrown instead. Mastra still
+   * A JWKS outage (ERR_JWKS_UNAVAILABLE) or any server-side error is thrown instead. Mastra still
    * answers 401 (it has no other status for a provider failure) but logs thrown errors as
    * "Authentication error" with the error's code and message, so an outage is visible to
    * operators rather than looking like a wave of bad tokens.
@@ -84,7 +84,8 @@ export class MastraAuthAuth0Native {
     try {
       return await this.verifier.verify(bare);
     } catch (e) {
-      if (isAuth0VerifyError(e) && e.code !== 'ERR_JWKS_UNAVAILABLE') return null;
+      // 401/403: the token's fault. 503 (JWKS outage), 500 (core bug) or a foreign error: ours.
+      if (isAuth0VerifyError(e) && e.status < 500) return null;
       throw e;
     }
   }

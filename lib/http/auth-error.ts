@@ -7,8 +7,7 @@ export type BearerErrorCode =
   | 'unauthorized'
   | 'invalid_token'
   | 'insufficient_scope'
-  | 'temporarily_unavailable'
-  | 'server_error';
+  | 'temporarily_unavailable';
 
 /**
  * An HTTP-level authentication/authorization failure, as the Express and Hono middleware answer it.
@@ -65,16 +64,13 @@ export function insufficientScope(realm: string, code: string, description: stri
 }
 
 /**
- * Wraps a core verification failure, forwarding its status and challenge unchanged.
+ * Wraps a core verification failure (401, 403 or 503), forwarding its status and challenge unchanged.
  * The 503 description is fixed: the core's message may describe internal network detail.
  */
 export function fromVerifyError(err: Auth0VerifyError): AuthHttpError {
   const { status } = err;
   const error: BearerErrorCode =
-    status === 401 ? 'invalid_token'
-    : status === 403 ? 'insufficient_scope'
-    : status === 503 ? 'temporarily_unavailable'
-    : 'server_error';
+    status === 403 ? 'insufficient_scope' : status === 503 ? 'temporarily_unavailable' : 'invalid_token';
   const description = status === 503 ? 'The access token cannot be verified right now' : err.message;
   return new AuthHttpError(status, err.code, error, description, err.wwwAuthenticate, undefined, { cause: err });
 }

@@ -4,6 +4,10 @@ import { fromVerifyError, tokenMissing } from './auth-error.js';
 import { extractBearer, type TokenSources } from './bearer.js';
 import { toIdentity, type AuthIdentity } from './identity.js';
 
+// Verify failures the client gets as such. Anything else the core reports (ERR_INTERNAL, 500)
+// is a server fault, handled like any other thrown error.
+const ANSWERED = new Set([401, 403, 503]);
+
 /**
  * The framework-free half of `auth()`: token extraction, verification, identity.
  *
@@ -26,6 +30,6 @@ export async function authenticate(
   try {
     return toIdentity((await verifier.verify(token)) as Record<string, unknown>);
   } catch (e) {
-    throw isAuth0VerifyError(e) ? fromVerifyError(e) : e;
+    throw isAuth0VerifyError(e) && ANSWERED.has(e.status) ? fromVerifyError(e) : e;
   }
 }

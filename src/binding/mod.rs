@@ -1,1 +1,7 @@
-pub mod placeholder {}
+//! The Node.js face of the core: option conversion, promise settling, the class.
+
+mod completion;
+mod js;
+mod options;
+mod runtime;
+pub mod verifier;

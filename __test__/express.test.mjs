@@ -1,0 +1,121 @@
+// Express 5 middleware over real HTTP: the shared RFC 6750 suite plus Express-only behaviour.
+import { describe, before, after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import express from 'express';
+import * as adapter from '../dist/express.js';
+import { Auth0Verifier } from '../dist/index.js';
+import { startLocalIssuer } from '../dist/testing/index.js';
+import { bearerConformance } from './helpers/bearer-conformance.mjs';
+
+/** An Express app on 127.0.0.1:0 whose routes answer `{ auth: req.auth ?? null }`. */
+async function serve(routes, configure = () => {}) {
+  const errors = [];
+  const app = express();
+  app.use(express.urlencoded({ extended: false }));
+  configure(app);
+  for (const { method, path, middleware } of routes) {
+    app[method](path, ...middleware, (req, res) => res.json({ auth: req.auth ?? null }));
+  }
+  // The app's own error handler: where next(err) from the middleware must land.
+  app.use((err, req, res, _next) => {
+    errors.push(err);
+    res.status(500).json({ error: 'app_error' });
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    errors,
+    async close() {
+      server.closeAllConnections(); // fetch keeps connections alive; close() alone would wait for them
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+bearerConformance('express', adapter, serve);
+
+describe('express: specifics', () => {
+  let issuer, verifier;
+  before(async () => {
+    issuer = await startLocalIssuer();
+    verifier = new Auth0Verifier(issuer.verifierOptions());
+  });
+  after(() => issuer?.close());
+
+  test('onError may send its own response', async () => {
+    const app = await serve([{
+      method: 'get', path: '/x',
+      middleware: [adapter.auth({ verifier, onError: (err, req, res) => { res.status(418).type('text').send(`no: ${err.code}`); } })],
+    }]);
+    try {
+      const res = await fetch(`${app.url}/x`);
+      assert.equal(res.status, 418);
+      assert.equal(await res.text(), 'no: ERR_TOKEN_MISSING');
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="api"', 'the challenge is set before the hook runs');
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('async onError hooks are awaited', async () => {
+    const app = await serve([{
+      method: 'get', path: '/x',
+      middleware: [adapter.auth({ verifier, onError: async (err) => { await new Promise((r) => setTimeout(r, 5)); return { late: err.status }; } })],
+    }]);
+    try {
+      const res = await fetch(`${app.url}/x`);
+      assert.equal(res.status, 401);
+      assert.deepEqual(await res.json(), { late: 401 });
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('onError receives an AuthHttpError with the core error as cause', async () => {
+    let seen;
+    const app = await serve([{ method: 'get', path: '/x', middleware: [adapter.auth({ verifier, onError: (err) => { seen = err; } })] }]);
+    try {
+      const res = await fetch(`${app.url}/x`, { headers: { authorization: `Bearer ${issuer.mintExpired()}` } });
+      assert.equal(res.status, 401);
+      assert.ok(seen instanceof adapter.AuthHttpError);
+      assert.equal(seen.code, 'ERR_TOKEN_EXPIRED');
+      assert.equal(seen.cause.code, 'ERR_TOKEN_EXPIRED');
+      assert.equal(seen.cause.claim, 'exp');
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('without a body parser a form token is not read (nothing to read)', async () => {
+    const errors = [];
+    const app = express();
+    app.post('/x', adapter.auth({ verifier }), (req, res) => res.json({ auth: req.auth ?? null }));
+    app.use((err, req, res, _next) => { errors.push(err); res.status(500).end(); });
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.address().port}/x`, { method: 'POST', body: new URLSearchParams({ access_token: issuer.mintUser() }) });
+      assert.equal(res.status, 401);
+      assert.deepEqual(errors, []);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  test("guards do not trust a req.auth of another shape (e.g. another library's)", async () => {
+    const app = await serve([], (a) => {
+      const foreign = (req, res, next) => { req.auth = { payload: { scope: 'read:a' }, token: 'x' }; next(); };
+      a.get('/y', foreign, adapter.requiredScopes('read:a'), (req, res) => res.json({}));
+    });
+    try {
+      const res = await fetch(`${app.url}/y`);
+      assert.equal(res.status, 401);
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="api"');
+    } finally {
+      await app.close();
+    }
+  });
+});

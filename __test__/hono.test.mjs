@@ -1,0 +1,101 @@
+// Hono 4 middleware over real HTTP (@hono/node-server): the shared RFC 6750 suite plus Hono-only behaviour.
+import { describe, before, after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { Hono } from 'hono';
+import { serve as serveNode } from '@hono/node-server';
+import * as adapter from '../dist/hono.js';
+import { Auth0Verifier } from '../dist/index.js';
+import { startLocalIssuer } from '../dist/testing/index.js';
+import { bearerConformance } from './helpers/bearer-conformance.mjs';
+
+/** A Hono app on 127.0.0.1:0 whose routes answer `{ auth: c.get('auth') ?? null }`. */
+async function serve(routes, configure = () => {}) {
+  const errors = [];
+  const app = new Hono();
+  configure(app);
+  for (const { method, path, middleware } of routes) {
+    app.on(method.toUpperCase(), path, ...middleware, (c) => c.json({ auth: c.get('auth') ?? null }));
+  }
+  // The app's own error handler: where a thrown non-auth error must land.
+  app.onError((err, c) => {
+    errors.push(err);
+    return c.json({ error: 'app_error' }, 500);
+  });
+  const server = serveNode({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    errors,
+    async close() {
+      server.closeAllConnections(); // fetch keeps connections alive; close() alone would wait for them
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+bearerConformance('hono', adapter, serve);
+
+describe('hono: specifics', () => {
+  let issuer, verifier;
+  before(async () => {
+    issuer = await startLocalIssuer();
+    verifier = new Auth0Verifier(issuer.verifierOptions());
+  });
+  after(() => issuer?.close());
+
+  test('onError may return its own Response', async () => {
+    const app = await serve([{
+      method: 'get', path: '/x',
+      middleware: [adapter.auth({ verifier, onError: (err) => new Response(`no: ${err.code}`, { status: 418 }) })],
+    }]);
+    try {
+      const res = await fetch(`${app.url}/x`);
+      assert.equal(res.status, 418);
+      assert.equal(await res.text(), 'no: ERR_TOKEN_MISSING');
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('onError receives an AuthHttpError with the core error as cause', async () => {
+    let seen;
+    const app = await serve([{ method: 'get', path: '/x', middleware: [adapter.auth({ verifier, onError: async (err) => { seen = err; } })] }]);
+    try {
+      const res = await fetch(`${app.url}/x`, { headers: { authorization: `Bearer ${issuer.mintExpired()}` } });
+      assert.equal(res.status, 401);
+      assert.ok(seen instanceof adapter.AuthHttpError);
+      assert.equal(seen.code, 'ERR_TOKEN_EXPIRED');
+      assert.equal(seen.cause.code, 'ERR_TOKEN_EXPIRED');
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('the form body stays readable after auth() read the token from it', async () => {
+    const app = await serve([], (a) => {
+      a.post('/form', adapter.auth({ verifier }), async (c) => {
+        const form = await c.req.parseBody();
+        return c.json({ note: form.note, sub: c.get('auth').sub });
+      });
+    });
+    try {
+      const res = await fetch(`${app.url}/form`, { method: 'POST', body: new URLSearchParams({ access_token: issuer.mintUser(), note: 'hi' }) });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { note: 'hi', sub: 'auth0|test-user' });
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('guards ignore an auth variable of another shape', async () => {
+    const app = await serve([], (a) => {
+      a.get('/y', async (c, next) => { c.set('auth', { sub: 'x', scopes: ['read:a'] }); await next(); }, adapter.requiredScopes('read:a'), (c) => c.json({}));
+    });
+    try {
+      assert.equal((await fetch(`${app.url}/y`)).status, 401);
+    } finally {
+      await app.close();
+    }
+  });
+});

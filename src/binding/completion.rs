@@ -1,0 +1,272 @@
+//! Settling verify promises on the JavaScript thread.
+//!
+//! Verification runs on the tokio pool; results come back through ONE thread-safe
+//! function per verifier. Workers push results into a queue and only the push that finds
+//! the queue empty wakes the JS thread, so under load one wake-up settles a whole batch.
+//! Promises are raw `napi_deferred`s (no per-call thread-safe function), claims become JS
+//! objects through V8's own `JSON.parse`, and the `authorizeUser` hook is called right
+//! there on the JS thread: no second hop.
+//!
+//! Lifetimes: `Shared` is the TSFN's context and lives until Node finalizes the TSFN.
+//! `Channel` owns the TSFN; every in-flight job holds an `Arc<Channel>`, so the TSFN is
+//! released only after the verifier object is gone AND no job can still call it. If Node
+//! tears the environment down first (process.exit, worker termination), `alive` turns
+//! false and workers stop touching the TSFN.
+
+use crate::binding::js::{self, RawEnv, RawValue};
+use crate::core::errors::{ErrorKind, VerifyError};
+use napi::sys;
+use std::ffi::c_void;
+use std::ptr;
+use std::sync::{Arc, Mutex, RwLock};
+
+/// A verify promise waiting to be settled (a `napi_deferred`, only touched on the JS thread).
+#[derive(Clone, Copy)]
+pub struct Deferred(usize);
+
+pub struct Done {
+    deferred: Deferred,
+    result: Result<Arc<str>, VerifyError>,
+}
+
+/// JS-thread state, only ever read or written on the JS thread.
+struct JsState {
+    hook: Option<sys::napi_ref>,
+    json: sys::napi_ref,
+    json_parse: sys::napi_ref,
+    settle_async: sys::napi_ref,
+    /// Jobs handed to the pool and not yet settled; the TSFN keeps the event loop alive
+    /// only while this is non-zero.
+    pending: usize,
+}
+
+pub struct Shared {
+    queue: Mutex<Vec<Done>>,
+    alive: RwLock<bool>,
+    tsfn: Mutex<usize>,
+    realm: String,
+    js: JsThreadOnly<JsState>,
+}
+
+/// Marks data that is only accessed on the JS thread (N-API guarantees the callbacks
+/// that touch it run there), which is what makes the `Sync` below sound.
+struct JsThreadOnly<T>(std::cell::RefCell<T>);
+unsafe impl<T> Sync for JsThreadOnly<T> {}
+unsafe impl<T> Send for JsThreadOnly<T> {}
+
+pub struct Channel {
+    shared: Arc<Shared>,
+    tsfn: sys::napi_threadsafe_function,
+}
+unsafe impl Send for Channel {}
+unsafe impl Sync for Channel {}
+
+/// Runs in the JS thread for every batch; settles everything queued.
+unsafe extern "C" fn call_js(env: RawEnv, _js_callback: RawValue, context: *mut c_void, _data: *mut c_void) {
+    if env.is_null() || context.is_null() {
+        return;
+    }
+    let shared = &*(context as *const Shared);
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let batch = std::mem::take(&mut *shared.queue.lock().unwrap_or_else(|e| e.into_inner()));
+        let settled = batch.len();
+        for done in batch {
+            let mut scope = ptr::null_mut();
+            sys::napi_open_handle_scope(env, &mut scope);
+            shared.settle(env, done.deferred, done.result);
+            sys::napi_close_handle_scope(env, scope);
+        }
+        let mut state = shared.js.0.borrow_mut();
+        state.pending = state.pending.saturating_sub(settled);
+        if state.pending == 0 && settled > 0 {
+            let tsfn = *shared.tsfn.lock().unwrap_or_else(|e| e.into_inner());
+            sys::napi_unref_threadsafe_function(env, tsfn as sys::napi_threadsafe_function);
+        }
+    }));
+}
+
+/// Node is done with the TSFN (released by us, or the environment is shutting down).
+unsafe extern "C" fn finalize(env: RawEnv, _data: *mut c_void, context: *mut c_void) {
+    let shared = Arc::from_raw(context as *const Shared);
+    *shared.alive.write().unwrap_or_else(|e| e.into_inner()) = false;
+    if !env.is_null() {
+        let state = shared.js.0.borrow();
+        for r in [state.hook, Some(state.json), Some(state.json_parse), Some(state.settle_async)].into_iter().flatten() {
+            sys::napi_delete_reference(env, r);
+        }
+    }
+}
+
+/// `Promise.resolve(hookResult).then(ok => ok === true ? claims : throw denied)`: the
+/// async-hook path, compiled once per verifier instead of wiring native callbacks.
+const SETTLE_ASYNC_SOURCE: &str = "(function settleAuthorizeUser(result, claims, denied) {\n  return Promise.resolve(result).then(function (allowed) {\n    if (allowed === true) return claims;\n    throw denied;\n  });\n})";
+
+impl Channel {
+    pub unsafe fn new(env: RawEnv, realm: String) -> napi::Result<Channel> {
+        let global = {
+            let mut g = ptr::null_mut();
+            sys::napi_get_global(env, &mut g);
+            g
+        };
+        let json = js::get(env, global, c"JSON");
+        let json_parse = js::get(env, json, c"parse");
+        let mut settle_async = ptr::null_mut();
+        if !js::ok(sys::napi_run_script(env, js::string(env, SETTLE_ASYNC_SOURCE), &mut settle_async)) {
+            js::take_exception(env);
+            return Err(napi::Error::from_reason("could not compile the authorizeUser helper"));
+        }
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Vec::new()),
+            alive: RwLock::new(true),
+            tsfn: Mutex::new(0),
+            realm,
+            js: JsThreadOnly(std::cell::RefCell::new(JsState {
+                hook: None,
+                json: js::reference(env, json),
+                json_parse: js::reference(env, json_parse),
+                settle_async: js::reference(env, settle_async),
+                pending: 0,
+            })),
+        });
+        let context = Arc::into_raw(shared.clone()) as *mut c_void;
+        let mut tsfn = ptr::null_mut();
+        let status = sys::napi_create_threadsafe_function(
+            env,
+            ptr::null_mut(),
+            ptr::null_mut(),
+            js::string(env, "auth0-native:verify"),
+            0,
+            1,
+            ptr::null_mut(),
+            Some(finalize),
+            context,
+            Some(call_js),
+            &mut tsfn,
+        );
+        if !js::ok(status) {
+            drop(Arc::from_raw(context as *const Shared));
+            return Err(napi::Error::from_reason("could not create the completion channel"));
+        }
+        // Idle verifiers must not keep the process alive.
+        sys::napi_unref_threadsafe_function(env, tsfn);
+        *shared.tsfn.lock().unwrap() = tsfn as usize;
+        Ok(Channel { shared, tsfn })
+    }
+
+    pub fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// Registers a new pending promise (JS thread). Returns the promise to hand back.
+    pub unsafe fn create_promise(&self, env: RawEnv) -> (Deferred, RawValue) {
+        let mut deferred = ptr::null_mut();
+        let mut promise = ptr::null_mut();
+        sys::napi_create_promise(env, &mut deferred, &mut promise);
+        (Deferred(deferred as usize), promise)
+    }
+
+    /// Marks `deferred` as handed to the pool (JS thread): keeps the loop alive until done.
+    pub unsafe fn begin_job(&self, env: RawEnv) {
+        let mut state = self.shared.js.0.borrow_mut();
+        if state.pending == 0 {
+            sys::napi_ref_threadsafe_function(env, self.tsfn);
+        }
+        state.pending += 1;
+    }
+
+    /// Called from any thread when a job finishes.
+    pub fn complete(&self, deferred: Deferred, result: Result<Arc<str>, VerifyError>) {
+        let wake = {
+            let mut queue = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
+            queue.push(Done { deferred, result });
+            queue.len() == 1
+        };
+        if wake {
+            let alive = self.shared.alive.read().unwrap_or_else(|e| e.into_inner());
+            if *alive {
+                unsafe { sys::napi_call_threadsafe_function(self.tsfn, ptr::null_mut(), sys::ThreadsafeFunctionCallMode::nonblocking) };
+            }
+        }
+    }
+}
+
+impl Drop for Channel {
+    fn drop(&mut self) {
+        let alive = self.shared.alive.read().unwrap_or_else(|e| e.into_inner());
+        if *alive {
+            unsafe { sys::napi_release_threadsafe_function(self.tsfn, sys::ThreadsafeFunctionReleaseMode::release) };
+        }
+    }
+}
+
+impl Shared {
+    /// Sets or clears the `authorizeUser` hook (JS thread).
+    pub unsafe fn set_hook(&self, env: RawEnv, hook: Option<RawValue>) {
+        let mut state = self.js.0.borrow_mut();
+        if let Some(old) = state.hook.take() {
+            sys::napi_delete_reference(env, old);
+        }
+        state.hook = hook.map(|h| js::reference(env, h));
+    }
+
+    /// Resolves or rejects one verify promise (JS thread). Runs the hook on success.
+    pub unsafe fn settle(&self, env: RawEnv, deferred: Deferred, result: Result<Arc<str>, VerifyError>) {
+        let deferred = deferred.0 as sys::napi_deferred;
+        let claims_json = match result {
+            Ok(json) => json,
+            Err(error) => {
+                sys::napi_reject_deferred(env, deferred, js::verify_error(env, &error, &self.realm));
+                return;
+            }
+        };
+        let (claims, hook, settle_async) = {
+            let state = self.js.0.borrow();
+            let parse = js::deref(env, state.json_parse);
+            let json = js::deref(env, state.json);
+            let mut claims = ptr::null_mut();
+            let arg = js::string(env, &claims_json);
+            let status = sys::napi_call_function(env, json, parse, 1, &arg, &mut claims);
+            if !js::ok(status) {
+                let error = js::take_exception(env).unwrap_or_else(|| {
+                    js::verify_error(env, &VerifyError::new(ErrorKind::Internal, "could not convert claims"), &self.realm)
+                });
+                sys::napi_reject_deferred(env, deferred, error);
+                return;
+            }
+            (claims, state.hook.map(|h| js::deref(env, h)), js::deref(env, state.settle_async))
+        };
+        let Some(hook) = hook else {
+            sys::napi_resolve_deferred(env, deferred, claims);
+            return;
+        };
+
+        // The hook may replace itself or throw; state is not borrowed while it runs.
+        let mut outcome = ptr::null_mut();
+        let status = sys::napi_call_function(env, js::undefined(env), hook, 1, &claims, &mut outcome);
+        if !js::ok(status) {
+            let error = js::take_exception(env).unwrap_or_else(|| js::undefined(env));
+            sys::napi_reject_deferred(env, deferred, error);
+            return;
+        }
+        let denied = || js::verify_error(env, &VerifyError::new(ErrorKind::AccessDenied, "Access denied"), &self.realm);
+        if js::type_of(env, outcome) == sys::ValueType::napi_boolean {
+            let mut allowed = false;
+            sys::napi_get_value_bool(env, outcome, &mut allowed);
+            if allowed {
+                sys::napi_resolve_deferred(env, deferred, claims);
+            } else {
+                sys::napi_reject_deferred(env, deferred, denied());
+            }
+            return;
+        }
+        let args = [outcome, claims, denied()];
+        let mut chained = ptr::null_mut();
+        let status = sys::napi_call_function(env, js::undefined(env), settle_async, 3, args.as_ptr(), &mut chained);
+        if js::ok(status) {
+            sys::napi_resolve_deferred(env, deferred, chained);
+        } else {
+            let error = js::take_exception(env).unwrap_or_else(|| js::undefined(env));
+            sys::napi_reject_deferred(env, deferred, error);
+        }
+    }
+}

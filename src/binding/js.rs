@@ -1,0 +1,101 @@
+//! Small raw N-API helpers for the hot path. napi-rs' typed wrappers are used for the
+//! class surface; the verify path talks to N-API directly because every call there is
+//! paid once per request on the JavaScript thread.
+
+use crate::core::errors::VerifyError;
+use napi::sys;
+use std::ffi::{c_char, CStr};
+use std::ptr;
+
+pub type RawEnv = sys::napi_env;
+pub type RawValue = sys::napi_value;
+
+pub fn ok(status: sys::napi_status) -> bool {
+    status == sys::Status::napi_ok
+}
+
+pub unsafe fn string(env: RawEnv, s: &str) -> RawValue {
+    let mut value = ptr::null_mut();
+    sys::napi_create_string_utf8(env, s.as_ptr() as *const c_char, s.len() as isize, &mut value);
+    value
+}
+
+pub unsafe fn undefined(env: RawEnv) -> RawValue {
+    let mut value = ptr::null_mut();
+    sys::napi_get_undefined(env, &mut value);
+    value
+}
+
+pub unsafe fn null(env: RawEnv) -> RawValue {
+    let mut value = ptr::null_mut();
+    sys::napi_get_null(env, &mut value);
+    value
+}
+
+pub unsafe fn set(env: RawEnv, object: RawValue, name: &CStr, value: RawValue) {
+    sys::napi_set_named_property(env, object, name.as_ptr(), value);
+}
+
+pub unsafe fn get(env: RawEnv, object: RawValue, name: &CStr) -> RawValue {
+    let mut value = ptr::null_mut();
+    sys::napi_get_named_property(env, object, name.as_ptr(), &mut value);
+    value
+}
+
+pub unsafe fn type_of(env: RawEnv, value: RawValue) -> sys::napi_valuetype {
+    let mut t = 0;
+    sys::napi_typeof(env, value, &mut t);
+    t
+}
+
+pub unsafe fn reference(env: RawEnv, value: RawValue) -> sys::napi_ref {
+    let mut r = ptr::null_mut();
+    sys::napi_create_reference(env, value, 1, &mut r);
+    r
+}
+
+pub unsafe fn deref(env: RawEnv, r: sys::napi_ref) -> RawValue {
+    let mut value = ptr::null_mut();
+    sys::napi_get_reference_value(env, r, &mut value);
+    value
+}
+
+/// Takes the pending JS exception, if any, so it can be handed to a promise instead of
+/// escaping into Node's uncaught-exception path.
+pub unsafe fn take_exception(env: RawEnv) -> Option<RawValue> {
+    let mut pending = false;
+    sys::napi_is_exception_pending(env, &mut pending);
+    if !pending {
+        return None;
+    }
+    let mut error = ptr::null_mut();
+    sys::napi_get_and_clear_last_exception(env, &mut error);
+    Some(error)
+}
+
+/// An `Error` with the stable fields adapters rely on: `name`, `code`, `status`,
+/// `wwwAuthenticate` and, for claim failures, `claim`.
+pub unsafe fn verify_error(env: RawEnv, error: &VerifyError, realm: &str) -> RawValue {
+    let mut js_error = ptr::null_mut();
+    sys::napi_create_error(env, string(env, error.code()), string(env, &error.message), &mut js_error);
+    set(env, js_error, c"name", string(env, "Auth0VerifyError"));
+    let mut status = ptr::null_mut();
+    sys::napi_create_uint32(env, error.status() as u32, &mut status);
+    set(env, js_error, c"status", status);
+    let challenge = match error.www_authenticate(realm) {
+        Some(header) => string(env, &header),
+        None => null(env),
+    };
+    set(env, js_error, c"wwwAuthenticate", challenge);
+    if let Some(claim) = error.claim {
+        set(env, js_error, c"claim", string(env, claim));
+    }
+    js_error
+}
+
+/// Throws `Error { code, message }` synchronously (construction-time errors).
+pub unsafe fn throw_with_code(env: RawEnv, code: &str, message: &str) {
+    let mut js_error = ptr::null_mut();
+    sys::napi_create_error(env, string(env, code), string(env, message), &mut js_error);
+    sys::napi_throw(env, js_error);
+}
