@@ -93,7 +93,7 @@ export class MastraAuthAuth0Native {
   /** Mastra's Auth0 default: the user has a `sub` and the token has not expired (since verification). */
   authorizeUser(user: JwtClaims, _request?: MastraAuthRequestLike): Promise<boolean> | boolean {
     if (typeof user !== 'object' || user === null) return false;
-    const { sub, exp } = user as Record<string, unknown>;
+    const { sub, exp } = user;
     if (typeof sub !== 'string' || sub === '') return false;
     return !(typeof exp === 'number' && exp * 1000 < Date.now());
   }

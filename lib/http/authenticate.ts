@@ -28,7 +28,7 @@ export async function authenticate(
     throw tokenMissing(realm);
   }
   try {
-    return toIdentity((await verifier.verify(token)) as Record<string, unknown>);
+    return toIdentity(await verifier.verify(token));
   } catch (e) {
     throw isAuth0VerifyError(e) && ANSWERED.has(e.status) ? fromVerifyError(e) : e;
   }

@@ -1,3 +1,4 @@
+import type { JwtClaims } from '../../index.js';
 import { insufficientScope, type AuthHttpError } from './auth-error.js';
 import type { AuthIdentity } from './identity.js';
 
@@ -13,7 +14,7 @@ export interface ListGuardOptions {
 export type ListGuardArgs = string[] | [...string[], ListGuardOptions];
 
 /** A predicate over the verified claims. Only `true` allows (a truthy string does not). */
-export type ClaimPredicate = (claims: Record<string, unknown>, identity: AuthIdentity) => boolean | Promise<boolean>;
+export type ClaimPredicate = (claims: JwtClaims, identity: AuthIdentity) => boolean | Promise<boolean>;
 
 export function scopesGuard(args: ListGuardArgs): Guard {
   return listGuard('requiredScopes', args, (id) => id.scopes, 'ERR_INSUFFICIENT_SCOPE');

@@ -1,3 +1,5 @@
+import type { JwtClaims } from '../../index.js';
+
 /**
  * What the middleware exposes for an authenticated request (`req.auth` / `c.get('auth')`).
  * The raw token is deliberately absent: handlers that log `req` must not leak credentials.
@@ -6,14 +8,14 @@ export interface AuthIdentity {
   /** The `sub` claim: a user id, or `<client_id>@clients` for an M2M token. */
   sub: string | undefined;
   /** Every verified claim, namespaced custom claims included. */
-  claims: Record<string, unknown>;
+  claims: JwtClaims;
   /** The space-separated `scope` claim, split. */
   scopes: string[];
   /** Auth0 RBAC `permissions` (present when "Add Permissions in the Access Token" is on). */
   permissions: string[];
 }
 
-export function toIdentity(claims: Record<string, unknown>): AuthIdentity {
+export function toIdentity(claims: JwtClaims): AuthIdentity {
   const { sub, scope, permissions } = claims;
   return {
     sub: typeof sub === 'string' ? sub : undefined,

@@ -146,6 +146,12 @@ impl Auth0Verifier {
         self.core.config.audiences.clone()
     }
 
+    /// The realm used in WWW-Authenticate challenges.
+    #[napi(getter)]
+    pub fn realm(&self) -> String {
+        self.core.config.realm.clone()
+    }
+
     /// Where keys are fetched from.
     #[napi(getter)]
     pub fn jwks_uri(&self) -> String {

@@ -1,0 +1,174 @@
+// The JWKS cache against a real HTTP JWKS server: fetch counts for cold starts, kid
+// storms and rotation; behaviour when the JWKS is down, slow, garbage or too large;
+// last good keys kept through an outage.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { Auth0Verifier, startLocalIssuer, rejectsWith, sleep } from './helpers.mjs';
+
+async function withIssuer(fn) {
+  const issuer = await startLocalIssuer();
+  try {
+    await fn(issuer);
+  } finally {
+    await issuer.close();
+  }
+}
+
+test('concurrent cold start: 200 verifies, one JWKS fetch', () =>
+  withIssuer(async (issuer) => {
+    const verifier = new Auth0Verifier({ ...issuer.verifierOptions(), tokenCacheSize: 0 });
+    const tokens = Array.from({ length: 200 }, (_, i) => issuer.mintUser({ sub: `user-${i}` }));
+    const claims = await Promise.all(tokens.map((t) => verifier.verify(t)));
+    assert.equal(claims[199].sub, 'user-199');
+    assert.equal(issuer.jwksRequests, 1);
+    assert.equal(verifier.stats().jwksFetches, 1);
+  }));
+
+test('unknown-kid storm: at most one refetch per cooldown', () =>
+  withIssuer(async (issuer) => {
+    const verifier = new Auth0Verifier({ ...issuer.verifierOptions(), jwksCooldown: 60_000 });
+    await verifier.verify(issuer.mintUser());
+    assert.equal(issuer.jwksRequests, 1);
+    const storm = Array.from({ length: 300 }, (_, i) => issuer.mint({}, { kid: `random-${i}` }));
+    const results = await Promise.allSettled(storm.map((t) => verifier.verify(t)));
+    assert.ok(results.every((r) => r.status === 'rejected' && r.reason.code === 'ERR_KEY_NOT_FOUND'));
+    // The first unknown kid may refetch once (the cooldown started at the initial fetch
+    // here, so even that one is refused); never more.
+    assert.ok(issuer.jwksRequests <= 2, `fetches: ${issuer.jwksRequests}`);
+    await rejectsWith(verifier.verify(issuer.mint({}, { kid: 'later' })), 'ERR_KEY_NOT_FOUND');
+    assert.ok(issuer.jwksRequests <= 2);
+  }));
+
+test('key rotation: a new kid is picked up with one refetch', () =>
+  withIssuer(async (issuer) => {
+    const verifier = new Auth0Verifier({ ...issuer.verifierOptions(), jwksCooldown: 0 });
+    await verifier.verify(issuer.mintUser());
+    const { kid } = issuer.rotate();
+    const claims = await verifier.verify(issuer.mintUser({ sub: 'after-rotation' }));
+    assert.equal(claims.sub, 'after-rotation');
+    assert.equal(issuer.jwksRequests, 2);
+    assert.equal(verifier.stats().jwksRefetches, 1);
+    assert.equal(issuer.currentKid, kid);
+    // Tokens signed by the previous key still verify while it is published.
+    assert.equal(verifier.stats().keys, 2);
+  }));
+
+test('cooldown blocks refetches, then allows one', () =>
+  withIssuer(async (issuer) => {
+    const verifier = new Auth0Verifier({ ...issuer.verifierOptions(), jwksCooldown: 300 });
+    await verifier.verify(issuer.mintUser());
+    issuer.rotate();
+    const rotated = issuer.mintUser();
+    await rejectsWith(verifier.verify(rotated), 'ERR_KEY_NOT_FOUND');
+    assert.equal(issuer.jwksRequests, 1);
+    await sleep(350);
+    await verifier.verify(rotated);
+    assert.equal(issuer.jwksRequests, 2);
+  }));
+
+test('JWKS down at cold start: 503 ERR_JWKS_UNAVAILABLE, fast, and cooldown protects the issuer', () =>
+  withIssuer(async (issuer) => {
+    issuer.setFault({ kind: 'down' });
+    const verifier = new Auth0Verifier({ ...issuer.verifierOptions(), jwksCooldown: 60_000 });
+    const error = await verifier.verify(issuer.mintUser()).catch((e) => e);
+    assert.equal(error.code, 'ERR_JWKS_UNAVAILABLE');
+    assert.equal(error.status, 503);
+    assert.equal(error.wwwAuthenticate, null);
+    assert.match(error.message, /HTTP 503/);
+    const started = Date.now();
+    const again = await Promise.allSettled(Array.from({ length: 50 }, () => verifier.verify(issuer.mintUser())));
+    assert.ok(again.every((r) => r.reason?.code === 'ERR_JWKS_UNAVAILABLE'));
+    assert.ok(Date.now() - started < 500);
+    assert.equal(issuer.jwksRequests, 1);
+  }));
+
+test('JWKS slow beyond the timeout: rejects after about the timeout', () =>
+  withIssuer(async (issuer) => {
+    issuer.setFault({ kind: 'slow', delayMs: 3000 });
+    const verifier = new Auth0Verifier({ ...issuer.verifierOptions(), jwksTimeout: 200 });
+    const started = Date.now();
+    const error = await verifier.verify(issuer.mintUser()).catch((e) => e);
+    assert.equal(error.code, 'ERR_JWKS_UNAVAILABLE');
+    assert.match(error.message, /timed out after 200 ms/);
+    assert.ok(Date.now() - started < 1500);
+  }));
+
+test('JWKS garbage, wrong shapes and oversized bodies are unavailability, not crashes', async () => {
+  const faults = [
+    [{ kind: 'garbage' }, /JSON/],
+    [{ kind: 'body', body: '{"keys":[]}' }, /no usable signing key/],
+    [{ kind: 'body', body: '{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}' }, /no usable signing key/],
+    [{ kind: 'body', body: '[1,2,3]' }, /JSON object/],
+    [{ kind: 'huge', bytes: 300_000 }, /more than 262144 bytes/],
+    [{ kind: 'huge', bytes: 300_000, contentLength: true }, /more than 262144 bytes/],
+    [{ kind: 'status', status: 404 }, /HTTP 404/],
+    [{ kind: 'destroy' }, /./],
+  ];
+  for (const [fault, message] of faults) {
+    await withIssuer(async (issuer) => {
+      issuer.setFault(fault);
+      const verifier = new Auth0Verifier({ ...issuer.verifierOptions() });
+      const error = await verifier.verify(issuer.mintUser()).catch((e) => e);
+      assert.equal(error.code, 'ERR_JWKS_UNAVAILABLE', JSON.stringify(fault));
+      assert.match(error.message, message);
+    });
+  }
+});
+
+test('last good keys keep serving through an outage; a recovered JWKS is used again', () =>
+  withIssuer(async (issuer) => {
+    const verifier = new Auth0Verifier({
+      ...issuer.verifierOptions(),
+      jwksCacheMaxAge: 100,
+      jwksCooldown: 50,
+      tokenCacheSize: 0,
+    });
+    await verifier.verify(issuer.mintUser());
+    issuer.setFault({ kind: 'down' });
+    await sleep(150);
+    // Keys are past freshness; the refresh fails, known kids keep verifying.
+    for (let i = 0; i < 5; i++) {
+      await verifier.verify(issuer.mintUser({ sub: `during-outage-${i}` }));
+      await sleep(60);
+    }
+    const stats = verifier.stats();
+    assert.ok(stats.jwksFetchFailures >= 1, JSON.stringify(stats));
+    assert.ok(stats.staleServes >= 5);
+    // Unknown kids still fail as the client's problem, not as an outage.
+    await rejectsWith(verifier.verify(issuer.mint({}, { kid: 'unknown' })), 'ERR_KEY_NOT_FOUND');
+    issuer.setFault(null);
+    issuer.rotate();
+    await sleep(60);
+    await verifier.verify(issuer.mintUser({ sub: 'recovered' }));
+  }));
+
+test('stale keys are bounded by jwksMaxStale', () =>
+  withIssuer(async (issuer) => {
+    const verifier = new Auth0Verifier({
+      ...issuer.verifierOptions(),
+      jwksCacheMaxAge: 50,
+      jwksMaxStale: 100,
+      jwksCooldown: 0,
+      tokenCacheSize: 0,
+    });
+    await verifier.verify(issuer.mintUser());
+    issuer.setFault({ kind: 'down' });
+    await sleep(250);
+    await rejectsWith(verifier.verify(issuer.mintUser()), 'ERR_JWKS_UNAVAILABLE', 503);
+  }));
+
+test('a key removed from the JWKS stops verifying after the next refresh', () =>
+  withIssuer(async (issuer) => {
+    const verifier = new Auth0Verifier({ ...issuer.verifierOptions(), jwksCacheMaxAge: 50, jwksCooldown: 0 });
+    const oldKid = issuer.currentKid;
+    const oldToken = issuer.mintUser();
+    await verifier.verify(oldToken);
+    issuer.rotate();
+    issuer.removeKey(oldKid);
+    await sleep(80);
+    // Expired keys serve once while the background refresh runs; afterwards the
+    // removed key is gone (and the cached token with it).
+    await verifier.verify(oldToken).catch(() => {});
+    await sleep(100);
+    await rejectsWith(verifier.verify(oldToken), 'ERR_KEY_NOT_FOUND');
+  }));
