@@ -6,8 +6,8 @@
 export function mintAuth0Token(issuer, i, extra = {}) {
   return issuer.mintUser({
     sub: `auth0|${(0x64f1c2a0b3d4e5f600000000n + BigInt(i)).toString(16)}`,
-    scope: 'openid profile email read:reports',
-    permissions: ['read:reports', 'write:reports'],
+    scope: 'openid profile read:reports',
+    permissions: ['read:reports'],
     claims: { 'https://example.com/roles': ['admin'], ...extra },
     expiresIn: 86400,
   });

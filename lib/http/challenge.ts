@@ -18,11 +18,12 @@ export function bearerChallenge(realm: string, attributes: Record<string, string
 }
 
 /**
- * RFC 7230 quoted-string. Backslash and quote are escaped, and anything outside printable
- * ASCII becomes `?`: Node rejects control characters in header values (a thrown
- * ERR_INVALID_CHAR mid-response), and RFC 6750 only allows printable ASCII in these attributes.
- * Values can come from claimCheck descriptions or error messages, so never trust them.
+ * RFC 6750 §3 allows only printable ASCII without `"` and `\` in these attributes, so
+ * (exactly like the Rust core's challenges) quote and backslash become `'` and anything
+ * else outside printable ASCII becomes `?`. Node would also throw ERR_INVALID_CHAR on a
+ * control character mid-response. Values can come from claimCheck descriptions or error
+ * messages, so never trust them.
  */
 function quote(value: string): string {
-  return `"${value.replace(/[^\x20-\x7e]/g, '?').replace(/[\\"]/g, '\\$&')}"`;
+  return `"${value.replace(/[^\x20-\x7e]/g, '?').replace(/[\\"]/g, "'")}"`;
 }

@@ -1,0 +1,140 @@
+// One micro-benchmark case in a fresh process: `node bench/micro.mjs <case>`, forked by
+// run.mjs with the token set in BENCH_TOKENS_FILE. Replies over IPC with the measurement.
+//
+// Method: `inflight` verifies (64) are kept in flight by async lanes; sync verifiers run
+// in a tight loop. ops/s = completions / wall time. Main-thread CPU per verify is the JS
+// thread's own on-CPU time from the kernel (/proc/self/task/<pid>/schedstat) over the
+// measured window divided by completions: it excludes the tokio pool and libuv's threadpool,
+// so it is what a verify costs the event loop. Whole-process CPU (process.cpuUsage) and
+// event-loop-busy time (performance.eventLoopUtilization) are reported next to it.
+import { createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { driveAsync, driveSync, envNumber, require, reply, startMeter } from './lib/common.mjs';
+
+const SECONDS = envNumber('BENCH_MICRO_SECONDS', 3);
+const WARMUP = envNumber('BENCH_MICRO_WARMUP', 0.5);
+const INFLIGHT = envNumber('BENCH_INFLIGHT', 64);
+const set = JSON.parse(readFileSync(process.env.BENCH_TOKENS_FILE, 'utf8'));
+const { issuer, audience, jwksUri } = set;
+
+async function pemOfIssuerKey() {
+  const jwks = await (await fetch(jwksUri)).json();
+  const kid = JSON.parse(Buffer.from(set.repeated.split('.')[0], 'base64url').toString()).kid;
+  const jwk = jwks.keys.find((k) => k.kid === kid);
+  return createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+}
+
+function ours(options) {
+  const { Auth0Verifier } = require('./index.js');
+  const verifier = new Auth0Verifier({ issuer, jwksUri, audience, ...options });
+  return { verify: (t) => verifier.verify(t), verifier };
+}
+
+/** Each case: how to build a verify function (fresh state), its tokens, and how to drive it. */
+const CASES = {
+  // The floor: what the async lanes themselves cost per operation.
+  harness: { tokens: 'distinct', setup: async () => { const c = { sub: 'x' }; return { verify: () => Promise.resolve(c) }; } },
+  'ours-distinct': { tokens: 'distinct', rounds: true, setup: async () => ours({}) },
+  'ours-distinct-nocache': { tokens: 'distinct', setup: async () => ours({ tokenCacheSize: 0 }) },
+  'ours-repeated': { tokens: 'repeated', setup: async () => ours({}) },
+  'jose-distinct': { tokens: 'distinct', setup: jose },
+  'jose-repeated': { tokens: 'repeated', setup: jose },
+  'fastjwt-distinct': { tokens: 'distinct', sync: true, setup: () => fastJwt(false) },
+  'fastjwt-distinct-cache': { tokens: 'distinct', sync: true, setup: () => fastJwt(true) },
+  'fastjwt-repeated-cache': { tokens: 'repeated', sync: true, setup: () => fastJwt(true) },
+  'noders-distinct': { tokens: 'distinct', setup: nodeRs },
+  'noders-repeated': { tokens: 'repeated', setup: nodeRs },
+};
+
+async function jose() {
+  const { createRemoteJWKSet, jwtVerify } = await import('jose');
+  const jwks = createRemoteJWKSet(new URL(jwksUri)); // fetched once, then cached by jose
+  const options = { issuer, audience, algorithms: ['RS256'] };
+  return { verify: async (t) => (await jwtVerify(t, jwks, options)).payload };
+}
+
+async function fastJwt(cache) {
+  const { createVerifier } = require('fast-jwt');
+  const key = await pemOfIssuerKey(); // key fetched once
+  const verify = createVerifier({ key, algorithms: ['RS256'], allowedIss: issuer, allowedAud: audience, cache });
+  return { verify };
+}
+
+async function nodeRs() {
+  const { verify } = require('@node-rs/jsonwebtoken');
+  const pem = await pemOfIssuerKey();
+  const validation = { iss: [issuer], aud: [audience], algorithms: ['RS256'] };
+  return { verify: (t) => verify(t, pem, validation) };
+}
+
+/** A verifier that accepts anything would win every race: check it validates iss/aud/signature/exp. */
+async function sanity(verify) {
+  if (name === 'harness') return 'n/a';
+  const ok = await verify(set.repeated);
+  if (ok?.sub !== set.repeatedSub) throw new Error(`${name}: a valid token did not verify to its sub`);
+  const accepted = [];
+  for (const [what, token] of Object.entries(set.bad)) {
+    let passed = true;
+    try {
+      await verify(token);
+    } catch {
+      passed = false;
+    }
+    if (passed) accepted.push(what);
+  }
+  if (accepted.length) throw new Error(`${name} accepted bad tokens: ${accepted.join(', ')}`);
+  return 'rejects wrong iss/aud, foreign sig, expired';
+}
+
+const name = process.argv[2];
+const spec = CASES[name];
+if (!spec) throw new Error(`unknown case ${name}; cases: ${Object.keys(CASES).join(', ')}`);
+const tokens = spec.tokens === 'repeated' ? [set.repeated] : set.distinct;
+
+function drive(verify, opts) {
+  return spec.sync ? Promise.resolve(driveSync(verify, tokens, opts)) : driveAsync(verify, tokens, { inflight: INFLIGHT, ...opts });
+}
+
+let result;
+{
+  const first = await spec.setup();
+  const checked = await sanity(first.verify);
+  if (spec.rounds) {
+    // Distinct tokens with the cache ON: each token must be new to the verifier, so every
+    // round uses a fresh verifier (JWKS fetched and warmed outside the timed window) and
+    // goes once through the 10,000 tokens: all misses, each paying the cache insert.
+    await drive(first.verify, { seconds: WARMUP });
+    let ops = 0;
+    const sum = { wallNs: 0, mainCpuNs: 0, processCpuNs: 0, eluActiveNs: 0 };
+    let stats;
+    while (sum.wallNs < SECONDS * 1e9) {
+      const { verify, verifier } = await spec.setup();
+      await verify(set.repeated); // JWKS fetch, not timed
+      const meter = startMeter();
+      ops += await drive(verify, { limit: tokens.length });
+      const m = meter.stop();
+      for (const k of Object.keys(sum)) sum[k] += m[k];
+      stats = verifier.stats();
+    }
+    result = { ops, ...sum, elu: sum.eluActiveNs / sum.wallNs, stats };
+  } else {
+    await drive(first.verify, { seconds: WARMUP });
+    const meter = startMeter();
+    const ops = await drive(first.verify, { seconds: SECONDS });
+    result = { ops, ...meter.stop(), stats: first.verifier?.stats() };
+  }
+  result.sanity = checked;
+}
+
+const per = (ns) => (ns === null ? null : ns / result.ops / 1000);
+reply({
+  case: name,
+  ops: result.ops,
+  opsPerSec: result.ops / (result.wallNs / 1e9),
+  mainUsPerOp: per(result.mainCpuNs),
+  processUsPerOp: per(result.processCpuNs),
+  eluUsPerOp: per(result.eluActiveNs),
+  elu: result.elu,
+  sanity: result.sanity,
+  stats: result.stats,
+});
