@@ -4,6 +4,7 @@
 use crate::core::algorithms::{Algorithm, KeyFamily};
 use crate::core::base64url;
 use crate::core::json;
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use jsonwebtoken::DecodingKey;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -18,6 +19,9 @@ pub struct VerifyingKey {
     /// The JWK's own `alg`, when it pins one.
     pub alg: Option<Algorithm>,
     key: DecodingKey,
+    /// RS256 (Auth0's algorithm) pre-parsed into aws-lc's key object: jsonwebtoken rebuilds
+    /// the RSA key from (n, e) on every call, which measured ~3 us of a ~20 us verify.
+    rs256: Option<ParsedPublicKey>,
     /// The JWK as served, to recognise an unchanged key across refreshes.
     source: String,
 }
@@ -28,7 +32,10 @@ impl VerifyingKey {
     }
 
     pub fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
-        verify_signature(&self.key, alg, message, signature)
+        match (&self.rs256, alg) {
+            (Some(parsed), Algorithm::RS256) => parsed.verify_sig(message, signature).is_ok(),
+            _ => verify_signature(&self.key, alg, message, signature),
+        }
     }
 }
 
@@ -174,6 +181,7 @@ fn parse_jwk(jwk: &Map<String, Value>) -> Option<VerifyingKey> {
         Some(Value::String(kid)) => Some(kid.clone()),
         Some(_) => return None,
     };
+    let mut rs256 = None;
     let (family, key) = match str_field(jwk, "kty")? {
         "RSA" => {
             let n = str_field(jwk, "n")?;
@@ -183,6 +191,7 @@ fn parse_jwk(jwk: &Map<String, Value>) -> Option<VerifyingKey> {
             if significant_bits(&n_bytes) < MIN_RSA_MODULUS_BITS || e_bytes.is_empty() {
                 return None;
             }
+            rs256 = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, rsa_public_key_der(&n_bytes, &e_bytes)).ok();
             (KeyFamily::Rsa, DecodingKey::from_rsa_raw_components(&n_bytes, &e_bytes))
         }
         "EC" => {
@@ -213,7 +222,38 @@ fn parse_jwk(jwk: &Map<String, Value>) -> Option<VerifyingKey> {
         return None;
     }
     let source = Value::Object(jwk.clone()).to_string();
-    Some(VerifyingKey { kid, family, alg, key, source })
+    Some(VerifyingKey { kid, family, alg, key, rs256, source })
+}
+
+/// PKCS#1 `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }` in DER.
+fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
+    fn der_len(out: &mut Vec<u8>, len: usize) {
+        if len < 0x80 {
+            out.push(len as u8);
+        } else {
+            let bytes: Vec<u8> = len.to_be_bytes().iter().copied().skip_while(|&b| b == 0).collect();
+            out.push(0x80 | bytes.len() as u8);
+            out.extend(bytes);
+        }
+    }
+    fn integer(out: &mut Vec<u8>, value: &[u8]) {
+        let value = &value[value.iter().position(|&b| b != 0).unwrap_or(value.len().saturating_sub(1))..];
+        let pad = value.first().is_some_and(|&b| b & 0x80 != 0);
+        out.push(0x02);
+        der_len(out, value.len() + pad as usize);
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(value);
+    }
+    let mut body = Vec::with_capacity(n.len() + e.len() + 16);
+    integer(&mut body, n);
+    integer(&mut body, e);
+    let mut out = Vec::with_capacity(body.len() + 4);
+    out.push(0x30);
+    der_len(&mut out, body.len());
+    out.extend(body);
+    out
 }
 
 fn significant_bits(big_endian: &[u8]) -> usize {
@@ -284,6 +324,35 @@ mod tests {
         for bad in [&b"not json"[..], b"{}", b"{\"keys\":{}}", b"{\"keys\":[]}", b"[]", b"{\"keys\":[1,2]}"] {
             assert!(parse_jwks(bad).is_err());
         }
+    }
+
+    #[test]
+    fn real_rsa_signatures_verify_on_both_paths() {
+        use aws_lc_rs::rand::SystemRandom;
+        use aws_lc_rs::rsa::{KeyPair, KeySize, PublicKeyComponents};
+        use aws_lc_rs::signature::{self, KeyPair as _};
+        let pair = KeyPair::generate(KeySize::Rsa2048).unwrap();
+        let parts: PublicKeyComponents<Vec<u8>> = pair.public_key().into();
+        let doc = format!(r#"{{"keys":[{{"kty":"RSA","kid":"k","n":"{}","e":"{}"}}]}}"#, encode(&parts.n), encode(&parts.e));
+        let set = parse_jwks(doc.as_bytes()).unwrap();
+        let key = match set.lookup(Some("k"), Algorithm::RS256) { KeyLookup::Found(k) => k, _ => panic!() };
+        assert!(key.rs256.is_some(), "RS256 fast path parsed");
+        let message = b"header.payload";
+        for (alg, encoding) in [
+            (Algorithm::RS256, &signature::RSA_PKCS1_SHA256 as &'static dyn signature::RsaEncoding),
+            (Algorithm::RS384, &signature::RSA_PKCS1_SHA384),
+            (Algorithm::PS256, &signature::RSA_PSS_SHA256),
+        ] {
+            let mut sig = vec![0u8; pair.public_modulus_len()];
+            pair.sign(encoding, &SystemRandom::new(), message, &mut sig).unwrap();
+            assert!(key.verify(alg, message, &sig), "{alg:?}");
+            assert!(!key.verify(alg, b"header.payloaD", &sig), "{alg:?} tampered message");
+            sig[10] ^= 1;
+            assert!(!key.verify(alg, message, &sig), "{alg:?} tampered signature");
+        }
+        let mut sig = vec![0u8; pair.public_modulus_len()];
+        pair.sign(&signature::RSA_PKCS1_SHA384, &SystemRandom::new(), message, &mut sig).unwrap();
+        assert!(!key.verify(Algorithm::RS256, message, &sig), "RS384 signature is not an RS256 one");
     }
 
     #[test]

@@ -1,0 +1,343 @@
+// `npm run bench`: micro, memory and HTTP benchmarks of @example/auth0-native against jose,
+// fast-jwt, @node-rs/jsonwebtoken, express-oauth2-jwt-bearer and Mastra's Auth0 provider
+// pattern. One run, one machine, one token set (see lib/tokens.mjs). Every measured piece runs
+// in its own child process; this process only hosts the local issuer (JWKS) and autocannon.
+//
+// Environment (durations in seconds):
+//   BENCH_SECONDS        HTTP measurement per run        (default 5)
+//   BENCH_WARMUP         HTTP warm-up per server         (default 1)
+//   BENCH_CONNECTIONS    autocannon connections          (default 50)
+//   BENCH_MICRO_SECONDS  micro measurement per case      (default 3)
+//   BENCH_MICRO_WARMUP   micro warm-up per case          (default 0.5)
+//   BENCH_INFLIGHT       verifies in flight (micro)      (default 64)
+//   BENCH_TOKENS         distinct tokens (micro)         (default 10000)
+//   BENCH_HTTP_TOKENS    rotating tokens (HTTP)          (default 1000)
+//   BENCH_MEMORY_VERIFIES verifies in the memory run     (default 1000000)
+//   BENCH_ONLY           comma list of: micro,memory,http (default all)
+//   BENCH_NODE_FLAGS     extra node flags for the micro children (e.g. --cpu-prof)
+import { fork } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { envNumber, machine, require, ROOT, versions } from './lib/common.mjs';
+import { mintTokenSet } from './lib/tokens.mjs';
+
+const cfg = {
+  httpSeconds: envNumber('BENCH_SECONDS', 5),
+  httpWarmup: envNumber('BENCH_WARMUP', 1),
+  connections: envNumber('BENCH_CONNECTIONS', 50),
+  microSeconds: envNumber('BENCH_MICRO_SECONDS', 3),
+  inflight: envNumber('BENCH_INFLIGHT', 64),
+  tokens: envNumber('BENCH_TOKENS', 10000),
+  httpTokens: envNumber('BENCH_HTTP_TOKENS', 1000),
+  memoryVerifies: envNumber('BENCH_MEMORY_VERIFIES', 1_000_000),
+  only: new Set((process.env.BENCH_ONLY || 'micro,memory,http').split(',').map((s) => s.trim())),
+};
+const BENCH = join(ROOT, 'bench');
+const started = performance.now();
+const log = (...args) => console.error(...args); // progress on stderr, results on stdout
+
+const { startLocalIssuer } = require('./dist/testing/index.js');
+const autocannon = require('autocannon');
+
+const env = machine();
+const vers = versions(['jose', 'fast-jwt', '@node-rs/jsonwebtoken', 'express-oauth2-jwt-bearer', 'express', 'hono', '@hono/node-server', '@mastra/core', '@mastra/hono', 'autocannon']);
+log(`machine: ${env.nproc} cpus, ${env.cpu}, node ${env.node}`);
+
+const issuer = await startLocalIssuer();
+let t = performance.now();
+const set = mintTokenSet(issuer, cfg.tokens);
+log(`minted ${cfg.tokens + 1} RS256-2048 tokens (${set.repeated.length} chars each) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+const tokensFile = join(tmpdir(), `auth0-native-bench-${process.pid}.json`);
+writeFileSync(tokensFile, JSON.stringify(set));
+const childEnv = { ...process.env, BENCH_TOKENS_FILE: tokensFile, BENCH_ISSUER: set.issuer, BENCH_JWKS_URI: set.jwksUri, BENCH_AUDIENCE: set.audience };
+
+const results = { machine: env, versions: vers, config: { ...cfg, only: [...cfg.only] }, tokenLength: set.repeated.length, micro: {}, memory: null, http: {} };
+
+/** Forks a child and resolves with its first IPC message (rejects if it dies first). */
+function runChild(script, args, { execArgv = [], keep = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(BENCH, script), args, { cwd: ROOT, env: childEnv, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let answered = false;
+    child.once('message', (m) => {
+      answered = true;
+      resolve(keep ? { child, message: m } : m);
+    });
+    child.once('exit', (code) => {
+      if (!answered) reject(new Error(`${script} ${args.join(' ')} exited with ${code} before reporting`));
+    });
+  });
+}
+
+// ---------------------------------------------------------------- micro
+const MICRO_CASES = [
+  'harness',
+  'ours-distinct', 'ours-distinct-nocache', 'jose-distinct', 'fastjwt-distinct', 'fastjwt-distinct-cache', 'noders-distinct',
+  'ours-repeated', 'jose-repeated', 'fastjwt-repeated-cache', 'noders-repeated',
+];
+const LABELS = {
+  harness: 'harness only (await of a resolved promise, 64 lanes)',
+  'ours-distinct': 'auth0-native (token cache on: all misses)',
+  'ours-distinct-nocache': 'auth0-native (tokenCacheSize: 0)',
+  'jose-distinct': 'jose jwtVerify + createRemoteJWKSet',
+  'fastjwt-distinct': 'fast-jwt sync, cache off',
+  'fastjwt-distinct-cache': 'fast-jwt sync, cache on (1000, all misses)',
+  'noders-distinct': '@node-rs/jsonwebtoken verify (async, PEM)',
+  'ours-repeated': 'auth0-native (token cache hit)',
+  'jose-repeated': 'jose jwtVerify + createRemoteJWKSet',
+  'fastjwt-repeated-cache': 'fast-jwt sync, cache on (hit)',
+  'noders-repeated': '@node-rs/jsonwebtoken verify (async, PEM)',
+};
+
+if (cfg.only.has('micro')) {
+  const execArgv = (process.env.BENCH_NODE_FLAGS || '').split(' ').filter(Boolean);
+  for (const name of MICRO_CASES) {
+    try {
+      const r = await runChild('micro.mjs', [name], { execArgv });
+      results.micro[name] = r;
+      log(`micro ${name.padEnd(24)} ${fmtInt(r.opsPerSec).padStart(9)} ops/s  main ${fmt(r.mainUsPerOp)} us/op  process ${fmt(r.processUsPerOp)} us/op`);
+    } catch (e) {
+      results.micro[name] = { error: e.message };
+      log(`micro ${name} FAILED: ${e.message}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- memory
+if (cfg.only.has('memory')) {
+  try {
+    results.memory = await runChild('memory.mjs', [], { execArgv: ['--expose-gc'] });
+    const m = results.memory;
+    log(`memory: ${m.verifies} verifies in ${m.seconds.toFixed(1)} s, rss ${mb(m.before.rss)} -> ${mb(m.after.rss)} MB, heapUsed ${mb(m.before.heapUsed)} -> ${mb(m.after.heapUsed)} MB, cache max ${m.maxCacheSize}/${m.cacheLimit}`);
+  } catch (e) {
+    results.memory = { error: e.message };
+    log(`memory FAILED: ${e.message}`);
+  }
+}
+
+// ---------------------------------------------------------------- HTTP
+const SERVERS = [
+  // [kind, label, modes]: modes 'rotating' (1,000 tokens) and/or 'repeated' (one token)
+  ['hono-none', 'Hono, no auth (ceiling)', ['ceiling']],
+  ['hono-ours', 'Hono + auth0-native auth()', ['rotating', 'repeated']],
+  ['hono-ours-nocache', 'Hono + auth0-native auth(), tokenCacheSize: 0', ['rotating']],
+  ['hono-jose', 'Hono + jose middleware (cached remote JWKS)', ['rotating', 'repeated']],
+  ['express-none', 'Express 5, no auth (ceiling)', ['ceiling']],
+  ['express-ours', 'Express 5 + auth0-native auth()', ['rotating', 'repeated']],
+  ['express-bearer', 'Express 5 + express-oauth2-jwt-bearer', ['rotating', 'repeated']],
+  ['mastra-none', 'Mastra server, no auth (ceiling)', ['ceiling']],
+  ['mastra-ours', 'Mastra + MastraAuthAuth0Native', ['rotating', 'repeated']],
+  ['mastra-percall', 'Mastra + per-call createRemoteJWKSet provider', ['rotating', 'repeated']],
+];
+
+function cannon(url, mode, seconds) {
+  const httpTokens = set.distinct.slice(0, cfg.httpTokens);
+  let i = 0;
+  const opts = { url, connections: cfg.connections, duration: seconds, pipelining: 1 };
+  if (mode === 'repeated') {
+    opts.headers = { authorization: `Bearer ${set.repeated}` };
+  } else {
+    // A new Authorization header for every request, cycling through the token set.
+    opts.requests = [{ method: 'GET', setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${httpTokens[i++ % httpTokens.length]}` } }) }];
+  }
+  return new Promise((resolve, reject) => autocannon(opts, (err, r) => (err ? reject(err) : resolve(r))));
+}
+
+function mark(child) {
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve(m.mark));
+    child.send('mark');
+  });
+}
+
+async function sanityHttp(url, kind) {
+  const good = await fetch(url, { headers: { authorization: `Bearer ${set.repeated}` } });
+  const body = await good.text();
+  if (good.status !== 200) throw new Error(`${kind}: valid token got ${good.status} ${body}`);
+  if (kind.endsWith('none')) return;
+  for (const [what, token] of Object.entries(set.bad)) {
+    const bad = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    await bad.arrayBuffer();
+    if (bad.status !== 401) throw new Error(`${kind}: ${what} token got ${bad.status}, expected 401`);
+  }
+}
+
+if (cfg.only.has('http')) {
+  for (const [kind, label, modes] of SERVERS) {
+    const jwksBefore = issuer.jwksRequests;
+    let child;
+    const entry = (results.http[kind] = { label, runs: {} });
+    try {
+      const started = await runChild('server.mjs', [kind], { keep: true });
+      child = started.child;
+      const url = `http://127.0.0.1:${started.message.port}${started.message.path}`;
+      await sanityHttp(url, kind);
+      await cannon(url, 'rotating', cfg.httpWarmup);
+      for (const mode of modes) {
+        const m0 = await mark(child);
+        const r = await cannon(url, mode === 'ceiling' ? 'rotating' : mode, cfg.httpSeconds);
+        const m1 = await mark(child);
+        const total = r.requests.total;
+        const run = {
+          rps: total / (r.duration || cfg.httpSeconds),
+          p50: r.latency.p50,
+          p99: r.latency.p99,
+          non2xx: r.non2xx,
+          errors: r.errors + r.timeouts,
+          serverMainUsPerReq: (m1.mainCpuNs - m0.mainCpuNs) / total / 1000,
+          serverProcessUsPerReq: (m1.processCpuNs - m0.processCpuNs) / total / 1000,
+          cacheHits: m1.stats ? m1.stats.cacheHits - m0.stats.cacheHits : null,
+          cacheMisses: m1.stats ? m1.stats.cacheMisses - m0.stats.cacheMisses : null,
+        };
+        entry.runs[mode] = run;
+        log(`http ${kind.padEnd(18)} ${mode.padEnd(8)} ${fmtInt(run.rps).padStart(7)} req/s  p99 ${run.p99} ms  non2xx ${run.non2xx}  errors ${run.errors}  server main ${fmt(run.serverMainUsPerReq)} us/req`);
+      }
+    } catch (e) {
+      entry.error = e.message;
+      log(`http ${kind} FAILED: ${e.message}`);
+    } finally {
+      if (child) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.send('exit');
+        await exited;
+      }
+      entry.jwksRequests = issuer.jwksRequests - jwksBefore;
+    }
+  }
+}
+
+await issuer.close();
+rmSync(tokensFile, { force: true });
+results.totalSeconds = (performance.now() - started) / 1000;
+
+// ---------------------------------------------------------------- report
+const md = report(results);
+process.stdout.write(md);
+mkdirSync(join(BENCH, 'results'), { recursive: true });
+writeFileSync(join(BENCH, 'results', 'latest.md'), md);
+writeFileSync(join(BENCH, 'results', 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+log(`wrote bench/results/latest.md and latest.json (${results.totalSeconds.toFixed(0)} s total)`);
+
+function fmt(n, digits = 1) {
+  return n === null || n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);
+}
+function fmtInt(n) {
+  return n === null || n === undefined || Number.isNaN(n) ? '-' : Math.round(n).toLocaleString('en-US');
+}
+function mb(n) {
+  return (n / 1048576).toFixed(1);
+}
+function ratio(ours, theirs) {
+  return ours && theirs ? `${(ours / theirs).toFixed(2)}x` : '-';
+}
+
+function report(r) {
+  const out = [];
+  const m = r.micro;
+  const ops = (k) => m[k]?.opsPerSec;
+  out.push(`## Results (${new Date().toISOString().slice(0, 10)})`, '');
+  out.push(`Machine: ${r.machine.nproc} CPUs, ${r.machine.cpu}, Node ${r.machine.node} (${r.machine.platform}). ` +
+    `Tokens: RS256-2048, ${r.tokenLength} chars, Auth0-shaped. Total run ${r.totalSeconds.toFixed(0)} s.`, '');
+  out.push(`Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
+
+  if (Object.keys(m).length) {
+    out.push(`### Micro: ${r.config.inflight} verifies in flight (sync verifiers: tight loop), ${r.config.microSeconds} s per case`, '');
+    out.push('"ours / this" = our ops/s divided by this row\'s (>1: ours is faster). Main-thread us/op: JS-thread CPU (kernel schedstat) per verify; process: all threads.', '');
+    out.push('| tokens | verifier | ops/s | ours / this | main-thread us/op | process CPU us/op |', '|---|---|---:|---:|---:|---:|');
+    for (const name of MICRO_CASES) {
+      const x = m[name];
+      if (!x) continue;
+      const group = name === 'harness' ? '-' : name.includes('repeated') ? 'one repeated' : `${r.config.tokens.toLocaleString('en-US')} distinct`;
+      const ref = name.includes('repeated') ? 'ours-repeated' : 'ours-distinct';
+      if (x.error) {
+        out.push(`| ${group} | ${LABELS[name]} | error: ${x.error} | | | |`);
+        continue;
+      }
+      const rel = name === 'harness' ? '-' : name === ref ? '(ours)' : ratio(ops(ref), x.opsPerSec);
+      out.push(`| ${group} | ${LABELS[name]} | ${fmtInt(x.opsPerSec)} | ${rel} | ${fmt(x.mainUsPerOp, 2)} | ${fmt(x.processUsPerOp, 2)} |`);
+    }
+    out.push('');
+  }
+
+  if (r.memory && !r.memory.error) {
+    const x = r.memory;
+    out.push(`### Memory: ${x.verifies.toLocaleString('en-US')} verifies (90% hits on 100 hot tokens, 10% cycling 9,900 others), tokenCacheSize ${x.cacheLimit}`, '');
+    out.push('| | before | after | delta |', '|---|---:|---:|---:|');
+    out.push(`| RSS (MB) | ${mb(x.before.rss)} | ${mb(x.after.rss)} | ${(x.after.rss - x.before.rss >= 0 ? '+' : '')}${mb(x.after.rss - x.before.rss)} |`);
+    out.push(`| heapUsed (MB) | ${mb(x.before.heapUsed)} | ${mb(x.after.heapUsed)} | ${(x.after.heapUsed - x.before.heapUsed >= 0 ? '+' : '')}${mb(x.after.heapUsed - x.before.heapUsed)} |`);
+    out.push('');
+    out.push(`Peak RSS ${mb(x.peakRss)} MB; ${(x.verifies / x.seconds).toFixed(0)} verifies/s; cache hits ${x.stats.cacheHits.toLocaleString('en-US')}, misses ${x.stats.cacheMisses.toLocaleString('en-US')}; ` +
+      `largest cacheSize seen ${x.maxCacheSize} (${x.sampled} samples) <= ${x.cacheLimit}: **${x.withinBound ? 'yes' : 'NO'}**.`, '');
+  } else if (r.memory?.error) {
+    out.push(`### Memory: error: ${r.memory.error}`, '');
+  }
+
+  const h = r.http;
+  if (Object.keys(h).length) {
+    out.push(`### HTTP: autocannon, ${r.config.connections} connections, ${r.config.httpSeconds} s per run after ${r.config.httpWarmup} s warm-up, servers in their own process`, '');
+    out.push(`"rotating" = ${r.config.httpTokens.toLocaleString('en-US')} tokens in turn, "repeated" = one token. "ours / this" compares with our adapter on the same framework and token mode; the ceiling rows show ours as a share of no-auth.`, '');
+    out.push('| framework | server | tokens | req/s | ours / this | p50 / p99 ms | non-2xx | server main-thread us/req | JWKS fetches (process) |', '|---|---|---|---:|---:|---:|---:|---:|---:|');
+    for (const [kind, , modes] of SERVERS) {
+      const e = h[kind];
+      if (!e) continue;
+      const framework = kind.split('-')[0];
+      const oursKind = `${framework}-ours`;
+      if (e.error) {
+        out.push(`| ${framework} | ${e.label} | | error: ${e.error} | | | | | ${e.jwksRequests} |`);
+        continue;
+      }
+      for (const mode of modes) {
+        const x = e.runs[mode];
+        if (!x) continue;
+        let rel;
+        if (kind === oursKind) rel = '(ours)';
+        else if (mode === 'ceiling') {
+          const rot = h[oursKind]?.runs.rotating?.rps;
+          const rep = h[oursKind]?.runs.repeated?.rps;
+          rel = `ours = ${rot ? ((100 * rot) / x.rps).toFixed(0) : '-'}% rot, ${rep ? ((100 * rep) / x.rps).toFixed(0) : '-'}% rep`;
+        } else rel = ratio(h[oursKind]?.runs[mode]?.rps, x.rps);
+        const cache = x.cacheHits !== null && x.cacheHits !== undefined ? ` (cache ${x.cacheHits}/${x.cacheHits + x.cacheMisses} hits)` : '';
+        out.push(`| ${framework} | ${e.label} | ${mode === 'ceiling' ? 'rotating (ignored)' : mode}${cache} | ${fmtInt(x.rps)} | ${rel} | ${x.p50} / ${x.p99} | ${x.non2xx + x.errors} | ${fmt(x.serverMainUsPerReq)} | ${e.jwksRequests} |`);
+      }
+    }
+    out.push('');
+  }
+
+  out.push(...targets(r), '');
+  return out.join('\n');
+}
+
+function targets(r) {
+  const m = r.micro;
+  const h = r.http;
+  const rps = (k, mode) => h[k]?.runs?.[mode]?.rps;
+  const lines = ['### Targets', '', '| target | measured | met? |', '|---|---|---|'];
+  const row = (name, measured, ok) => lines.push(`| ${name} | ${measured} | ${ok === null ? 'n/a' : ok ? 'met' : '**missed**'} |`);
+  const ours = m['ours-distinct']?.opsPerSec;
+  const jose = m['jose-distinct']?.opsPerSec;
+  if (ours && jose) row('distinct tokens >= 2x jose', `${(ours / jose).toFixed(2)}x (${fmtInt(ours)} vs ${fmtInt(jose)} ops/s)`, ours >= 2 * jose);
+  if (ours) row('distinct tokens >= 100k verifies/s on 2 cores', `${fmtInt(ours)} ops/s (cache off: ${fmtInt(m['ours-distinct-nocache']?.opsPerSec)})`, ours >= 100_000);
+  const main = m['ours-distinct']?.mainUsPerOp;
+  const floor = m.harness?.mainUsPerOp ?? 0;
+  if (main) row('main-thread cost <= 4 us/verify (distinct)', `${main.toFixed(2)} us (${(main - floor).toFixed(2)} us net of the ${floor.toFixed(2)} us harness); hit: ${fmt(m['ours-repeated']?.mainUsPerOp, 2)} us`, main <= 4);
+  const rep = m['ours-repeated']?.opsPerSec;
+  const fj = m['fastjwt-repeated-cache']?.opsPerSec;
+  if (rep && fj) row('repeated token >= fast-jwt cache', `${(rep / fj).toFixed(2)}x (${fmtInt(rep)} vs ${fmtInt(fj)} ops/s)`, rep >= fj);
+  const hr = rps('hono-ours', 'rotating');
+  const hj = rps('hono-jose', 'rotating');
+  if (hr && hj) row('HTTP Hono rotating >= 2x Hono+jose', `${(hr / hj).toFixed(2)}x (${fmtInt(hr)} vs ${fmtInt(hj)} req/s)`, hr >= 2 * hj);
+  const hrep = rps('hono-ours', 'repeated');
+  const hc = rps('hono-none', 'ceiling');
+  if (hrep && hc) row('Hono repeated token >= 80% of no-auth ceiling', `${((100 * hrep) / hc).toFixed(0)}% (${fmtInt(hrep)} vs ${fmtInt(hc)} req/s)`, hrep >= 0.8 * hc);
+  const erep = rps('express-ours', 'repeated');
+  const ec = rps('express-none', 'ceiling');
+  if (erep && ec) row('Express repeated token >= 90% of its ceiling', `${((100 * erep) / ec).toFixed(0)}% (${fmtInt(erep)} vs ${fmtInt(ec)} req/s)`, erep >= 0.9 * ec);
+  const mo = rps('mastra-ours', 'rotating');
+  const mp = rps('mastra-percall', 'rotating');
+  if (mo && mp) {
+    const mrep = rps('mastra-ours', 'repeated') / rps('mastra-percall', 'repeated');
+    row('Mastra >= 10x the per-call-JWKS provider', `${(mo / mp).toFixed(1)}x rotating, ${mrep.toFixed(1)}x repeated (${fmtInt(mo)} vs ${fmtInt(mp)} req/s)`, mo >= 10 * mp && mrep >= 10);
+  }
+  if (h['mastra-ours']) row('Mastra: one JWKS fetch per process', `ours ${h['mastra-ours'].jwksRequests}, per-call provider ${h['mastra-percall']?.jwksRequests ?? '-'}`, h['mastra-ours'].jwksRequests === 1);
+  return lines;
+}
