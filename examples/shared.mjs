@@ -18,7 +18,8 @@ export async function connectTenant() {
     return { local: false, issuer: undefined, verifierOptions: { domain, audience }, close: async () => {} };
   }
   if (domain || audience) {
-    throw new Error('Set both AUTH0_DOMAIN and AUTH0_AUDIENCE to use your tenant, or neither to use a local test issuer');
+    console.error('Set both AUTH0_DOMAIN and AUTH0_AUDIENCE to use your tenant, or neither to use a local test issuer.');
+    process.exit(2);
   }
   const issuer = await startLocalIssuer();
   return { local: true, issuer, verifierOptions: issuer.verifierOptions(), close: () => issuer.close() };
@@ -91,6 +92,9 @@ export async function runChecks(url, checks) {
       const res = await fetch(`${url}${check.path}`, { method, headers });
       status = res.status;
       detail = describeBody(await res.text());
+      // A 403 from a scope or permission guard names what was needed in its challenge.
+      const needed = /\bscope="([^"]*)"/.exec(res.headers.get('www-authenticate') ?? '')?.[1];
+      if (needed) detail += ` (needs ${needed})`;
     } catch (e) {
       status = 'ERR';
       detail = e.cause?.message ?? e.message;
@@ -120,7 +124,7 @@ function describeBody(text) {
   return truncate(JSON.stringify(body));
 }
 
-function truncate(text, max = 72) {
+function truncate(text, max = 80) {
   const line = String(text).replace(/\s+/g, ' ');
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;
 }

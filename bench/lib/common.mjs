@@ -120,7 +120,8 @@ export function versions(names) {
   return out;
 }
 
-/** Sends one JSON message to the parent (IPC) and exits once it is flushed. */
+/** Sends one JSON message to the parent (IPC) and exits once it is flushed; prints it when run by hand. */
 export function reply(message) {
-  process.send(message, () => process.exit(0));
+  if (process.send) process.send(message, () => process.exit(0));
+  else console.log(JSON.stringify(message, null, 2)); // run by hand
 }

@@ -32,6 +32,22 @@ pub unsafe fn null(env: RawEnv) -> RawValue {
     value
 }
 
+/// UTF-8 byte length of a JS string, without copying it.
+pub unsafe fn utf8_len(env: RawEnv, value: RawValue) -> usize {
+    let mut len = 0usize;
+    sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len);
+    len
+}
+
+/// Copies a JS string of known UTF-8 length `len` out of V8.
+pub unsafe fn read_utf8(env: RawEnv, value: RawValue, len: usize) -> Option<String> {
+    let mut buf = vec![0u8; len + 1];
+    let mut written = 0usize;
+    sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr() as *mut c_char, len + 1, &mut written);
+    buf.truncate(written);
+    String::from_utf8(buf).ok()
+}
+
 pub unsafe fn set(env: RawEnv, object: RawValue, name: &CStr, value: RawValue) {
     sys::napi_set_named_property(env, object, name.as_ptr(), value);
 }

@@ -85,13 +85,7 @@ pub unsafe fn read_string(env: RawEnv, value: RawValue) -> Option<String> {
     if js::type_of(env, value) != sys::ValueType::napi_string {
         return None;
     }
-    let mut len = 0usize;
-    sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len);
-    let mut buf = vec![0u8; len + 1];
-    let mut written = 0usize;
-    sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr() as *mut _, len + 1, &mut written);
-    buf.truncate(written);
-    String::from_utf8(buf).ok()
+    js::read_utf8(env, value, js::utf8_len(env, value))
 }
 
 unsafe fn string(env: RawEnv, object: RawValue, name: &str) -> Result<Option<String>, String> {

@@ -11,7 +11,6 @@ use crate::core::verifier::Verifier;
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
-use std::ptr;
 use std::sync::Arc;
 
 /// Verifies Auth0-issued JWT access tokens (RS256 by default) against the tenant's JWKS.
@@ -169,17 +168,12 @@ impl Auth0Verifier {
             }
             _ => return Err(VerifyError::malformed("token must be a string")),
         }
-        let mut len = 0usize;
-        sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len);
+        let len = js::utf8_len(env, value);
         let max = self.core.config.max_token_length;
         if len > max {
             return Err(VerifyError::malformed(format!("token is longer than the {max}-character limit")));
         }
-        let mut buf = vec![0u8; len + 1];
-        let mut written = 0usize;
-        sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr() as *mut _, len + 1, &mut written);
-        buf.truncate(written);
-        String::from_utf8(buf).map_err(|_| VerifyError::malformed("token is not valid UTF-8"))
+        js::read_utf8(env, value, len).ok_or_else(|| VerifyError::malformed("token is not valid UTF-8"))
     }
 
     fn spawn(&self, token: String, deferred: Deferred) {

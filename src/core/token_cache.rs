@@ -53,6 +53,10 @@ impl TokenCache {
         self.lock().entries.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The cached entry if it is still within its lifetime; expired entries are dropped.
     /// Key validity is the caller's check (it needs the JWKS state).
     pub fn get(&self, digest: &Digest, tolerance: f64, now: f64) -> Option<CachedToken> {
