@@ -32,7 +32,15 @@ pub unsafe fn null(env: RawEnv) -> RawValue {
     value
 }
 
-/// UTF-8 byte length of a JS string, without copying it.
+/// Length of a JS string in UTF-16 code units: O(1) in V8, unlike the UTF-8 length, which
+/// scans the string. A lower bound of its UTF-8 byte length.
+pub unsafe fn utf16_len(env: RawEnv, value: RawValue) -> usize {
+    let mut len = 0usize;
+    sys::napi_get_value_string_utf16(env, value, ptr::null_mut(), 0, &mut len);
+    len
+}
+
+/// UTF-8 byte length of a JS string, without copying it (but scanning it).
 pub unsafe fn utf8_len(env: RawEnv, value: RawValue) -> usize {
     let mut len = 0usize;
     sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len);

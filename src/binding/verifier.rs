@@ -168,10 +168,15 @@ impl Auth0Verifier {
             }
             _ => return Err(VerifyError::malformed("token must be a string")),
         }
-        let len = js::utf8_len(env, value);
         let max = self.core.config.max_token_length;
+        let too_long = || VerifyError::malformed(format!("token is longer than the {max}-character limit"));
+        // The O(1) length first, so a huge string is refused without being scanned.
+        if js::utf16_len(env, value) > max {
+            return Err(too_long());
+        }
+        let len = js::utf8_len(env, value);
         if len > max {
-            return Err(VerifyError::malformed(format!("token is longer than the {max}-character limit")));
+            return Err(too_long());
         }
         js::read_utf8(env, value, len).ok_or_else(|| VerifyError::malformed("token is not valid UTF-8"))
     }

@@ -51,8 +51,15 @@ impl State {
     fn usable(&self, now: Instant, max_stale: Duration) -> bool {
         self.fetched_at.is_some_and(|t| now < t + self.fresh_for + max_stale)
     }
+    /// Any fetch within the cooldown: blocks refetches for unknown kids.
     fn cooling_down(&self, now: Instant, cooldown: Duration) -> bool {
         self.last_attempt.is_some_and(|t| now < t + cooldown)
+    }
+    /// A failed fetch within the cooldown: blocks every fetch, including the routine
+    /// refresh of expired keys (a successful fetch must not delay that one, or a removed
+    /// key would outlive `max_age` whenever `max_age < cooldown`).
+    fn failing(&self, now: Instant, cooldown: Duration) -> bool {
+        self.last_error.is_some() && self.cooling_down(now, cooldown)
     }
 }
 
@@ -88,18 +95,19 @@ impl JwksCache {
     /// The key that verifies a token with this header, fetching the JWKS as needed.
     pub async fn key_for(self: &Arc<Self>, kid: Option<&str>, alg: Algorithm) -> Result<Arc<VerifyingKey>, VerifyError> {
         let now = Instant::now();
-        let (lookup, fresh, usable, cooling, attempts) = {
+        let (lookup, fresh, usable, cooling, failing, attempts) = {
             let s = self.read();
             (
                 s.keys.lookup(kid, alg),
                 s.fresh(now),
                 s.usable(now, self.config.max_stale),
                 s.cooling_down(now, self.config.cooldown),
+                s.failing(now, self.config.cooldown),
                 s.attempts,
             )
         };
         if usable {
-            if !fresh && !cooling {
+            if !fresh && !failing {
                 self.refresh_in_background(attempts);
             }
             match lookup {
@@ -323,6 +331,10 @@ mod tests {
         assert!(!s.usable(t + Duration::from_secs(20), Duration::from_secs(10)));
         assert!(s.cooling_down(t + Duration::from_secs(1), Duration::from_secs(5)));
         assert!(!s.cooling_down(t + Duration::from_secs(5), Duration::from_secs(5)));
+        assert!(!s.failing(t + Duration::from_secs(1), Duration::from_secs(5)), "a success is not a failure");
+        let failed = State { last_error: Some("down".into()), ..s };
+        assert!(failed.failing(t + Duration::from_secs(1), Duration::from_secs(5)));
+        assert!(!failed.failing(t + Duration::from_secs(5), Duration::from_secs(5)));
         assert!(!State::default().usable(t, Duration::from_secs(1000)));
     }
 }
