@@ -224,7 +224,7 @@ impl Shared {
             let parse = js::deref(env, state.json_parse);
             let json = js::deref(env, state.json);
             let mut claims = ptr::null_mut();
-            let arg = js::string(env, &claims_json);
+            let arg = js::text(env, &claims_json);
             let status = sys::napi_call_function(env, json, parse, 1, &arg, &mut claims);
             if !js::ok(status) {
                 let error = js::take_exception(env).unwrap_or_else(|| {

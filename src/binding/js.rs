@@ -20,6 +20,16 @@ pub unsafe fn string(env: RawEnv, s: &str) -> RawValue {
     value
 }
 
+/// Like `string`, but ASCII text (all JWT claims JSON in practice) skips V8's UTF-8 decoder.
+pub unsafe fn text(env: RawEnv, s: &str) -> RawValue {
+    if !s.is_ascii() {
+        return string(env, s);
+    }
+    let mut value = ptr::null_mut();
+    sys::napi_create_string_latin1(env, s.as_ptr() as *const c_char, s.len() as isize, &mut value);
+    value
+}
+
 pub unsafe fn undefined(env: RawEnv) -> RawValue {
     let mut value = ptr::null_mut();
     sys::napi_get_undefined(env, &mut value);

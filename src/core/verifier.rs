@@ -9,7 +9,7 @@ use crate::core::jwks_cache::JwksCache;
 use crate::core::options::Config;
 use crate::core::stats::{bump, Stats, StatsSnapshot};
 use crate::core::token;
-use crate::core::token_cache::{digest, CachedToken, TokenCache};
+use crate::core::token_cache::{CacheHit, TokenCache};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -40,11 +40,10 @@ impl Verifier {
         if !self.cache.enabled() || token.is_empty() || token.len() > self.config.max_token_length {
             return None;
         }
-        let key = digest(token);
-        let entry = self.cache.get(&key, self.config.clock_tolerance_secs, unix_now())?;
+        let entry = self.cache.get(token, self.config.clock_tolerance_secs, unix_now())?;
         if !self.jwks.holds_fresh(&entry.key) {
             // Key rotated out or JWKS due for refresh: the full path decides.
-            self.cache.remove(&key);
+            self.cache.remove(token);
             return None;
         }
         bump(&self.stats.verifies);
@@ -82,7 +81,7 @@ impl Verifier {
             .map_err(|_| VerifyError::malformed("token payload is not UTF-8"))?
             .into();
         if self.cache.enabled() {
-            self.cache.insert(digest(token), CachedToken { claims_json: claims_json.clone(), exp: lifetime.exp, key });
+            self.cache.insert(token, CacheHit { claims_json: claims_json.clone(), exp: lifetime.exp, key });
         }
         Ok(claims_json)
     }
