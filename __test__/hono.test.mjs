@@ -98,4 +98,19 @@ describe('hono: specifics', () => {
       await app.close();
     }
   });
+  test('outside @hono/node-server (no c.env.incoming) headers come from c.req: app.request()', async () => {
+    const app = new Hono();
+    app.use('/x', adapter.auth({ verifier }));
+    app.get('/x', (c) => c.json({ sub: c.get('auth').sub }));
+    const ok = await app.request('/x', { headers: { Authorization: `Bearer ${issuer.mintUser()}` } });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(await ok.json(), { sub: 'auth0|test-user' });
+    const missing = await app.request('/x');
+    assert.equal(missing.status, 401);
+    assert.equal(missing.headers.get('www-authenticate'), 'Bearer realm="api"');
+    const malformed = await app.request('/x', { headers: { Authorization: 'Basic abc' } });
+    assert.equal(malformed.status, 400);
+    const twoWays = await app.request(`/x?access_token=${issuer.mintUser()}`, { headers: { Authorization: `Bearer ${issuer.mintUser()}` } });
+    assert.equal(twoWays.status, 400);
+  });
 });
