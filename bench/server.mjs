@@ -42,6 +42,13 @@ async function hono(mode) {
     app.use(PROTECTED, auth({ verifier }));
   } else if (mode === 'jose') {
     app.use(PROTECTED, await honoJoseMiddleware());
+  } else if (mode === 'noop') {
+    // Control: what any auth middleware pays before verifying anything (read the header, await once).
+    app.use(PROTECTED, async (c, next) => {
+      if (!c.req.header('Authorization')) return c.json({ error: 'invalid_request' }, 401);
+      await Promise.resolve();
+      await next();
+    });
   }
   app.get(PROTECTED, (c) => c.json({ sub: c.get('auth')?.sub ?? null }));
   return listenHono(serve, app);
@@ -66,9 +73,18 @@ async function express(mode) {
   } else if (mode === 'bearer') {
     const { auth } = require('express-oauth2-jwt-bearer');
     app.get(PROTECTED, auth({ issuer, jwksUri, audience, tokenSigningAlg: 'RS256' }), handler);
+  } else if (mode === 'noop') {
+    // Control: read the header and continue after one await, verifying nothing.
+    const noop = (req, res, next) => {
+      if (!req.headers.authorization) return res.status(401).end();
+      Promise.resolve().then(() => next());
+    };
+    app.get(PROTECTED, noop, handler);
   } else {
     app.get(PROTECTED, handler);
   }
+  // Answer auth errors quietly (Express's default handler logs every 401 outside production).
+  app.use((err, req, res, next) => res.status(err.status ?? 500).json({ error: err.code ?? 'error' }));
   return new Promise((resolve) => {
     const server = app.listen(0, '127.0.0.1', () => resolve(server.address().port));
     server.keepAliveTimeout = 60_000;

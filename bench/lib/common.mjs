@@ -125,3 +125,20 @@ export function reply(message) {
   if (process.send) process.send(message, () => process.exit(0));
   else console.log(JSON.stringify(message, null, 2)); // run by hand
 }
+
+/** Share of all CPUs busy (not idle/iowait) over `ms`, from /proc/stat; null off Linux. */
+export async function machineBusy(ms = 1000) {
+  const read = () => {
+    try {
+      const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+      return { idle: f[3] + f[4], total: f.reduce((a, b) => a + b, 0) };
+    } catch {
+      return null;
+    }
+  };
+  const a = read();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = read();
+  if (!a || !b || b.total === a.total) return null;
+  return 1 - (b.idle - a.idle) / (b.total - a.total);
+}
