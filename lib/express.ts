@@ -102,7 +102,9 @@ function tokenSources(req: Request): TokenSources {
   const form = req.body && typeof req.body === 'object' && req.is('application/x-www-form-urlencoded');
   return {
     header: req.headers.authorization,
-    query: (req.query as Record<string, unknown> | undefined)?.access_token,
+    // Express 5 re-parses the query string on every req.query read: only pay that when an
+    // access_token can be there.
+    query: req.url.includes('access_token') ? (req.query as Record<string, unknown> | undefined)?.access_token : undefined,
     body: form ? (req.body as Record<string, unknown>).access_token : undefined,
   };
 }
