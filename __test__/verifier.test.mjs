@@ -53,6 +53,13 @@ test('missing and non-string tokens reject (never throw synchronously)', async (
   for (const value of [42, {}, ['a.b.c'], Buffer.from('x')]) {
     await rejectsWith(verifier.verify(value), 'ERR_TOKEN_MALFORMED');
   }
+  // Refused before the pipeline, still counted.
+  const counted = new Auth0Verifier({ ...issuer.verifierOptions(), maxTokenLength: 100 });
+  await rejectsWith(counted.verify(42), 'ERR_TOKEN_MALFORMED');
+  await rejectsWith(counted.verify('x'.repeat(200)), 'ERR_TOKEN_MALFORMED');
+  const stats = counted.stats();
+  assert.equal(stats.verifies, 2);
+  assert.equal(stats.failed, 2);
 });
 
 test('rejection errors carry code, status, an RFC 6750 challenge and no token text', async () => {

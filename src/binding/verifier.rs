@@ -78,8 +78,7 @@ impl Auth0Verifier {
             let (deferred, promise) = self.channel.create_promise(raw_env);
             match self.read_token(raw_env, token.raw()) {
                 Err(error) => {
-                    crate::core::stats::bump(&self.core.stats.verifies);
-                    crate::core::stats::bump(&self.core.stats.failed);
+                    self.core.count_refused_input();
                     self.channel.shared().settle(raw_env, deferred, Err(error));
                 }
                 Ok(token) => {
@@ -169,14 +168,13 @@ impl Auth0Verifier {
             _ => return Err(VerifyError::malformed("token must be a string")),
         }
         let max = self.core.config.max_token_length;
-        let too_long = || VerifyError::malformed(format!("token is longer than the {max}-character limit"));
         // The O(1) length first, so a huge string is refused without being scanned.
         if js::utf16_len(env, value) > max {
-            return Err(too_long());
+            return Err(VerifyError::too_long(max));
         }
         let len = js::utf8_len(env, value);
         if len > max {
-            return Err(too_long());
+            return Err(VerifyError::too_long(max));
         }
         js::read_utf8(env, value, len).ok_or_else(|| VerifyError::malformed("token is not valid UTF-8"))
     }

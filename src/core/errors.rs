@@ -85,6 +85,10 @@ impl VerifyError {
         Self::new(ErrorKind::TokenMalformed, message)
     }
 
+    pub fn too_long(max_length: usize) -> Self {
+        Self::malformed(format!("token is longer than the {max_length}-character limit"))
+    }
+
     pub fn code(&self) -> &'static str {
         self.kind.code()
     }

@@ -35,9 +35,7 @@ pub fn parse<'a>(
     }
     // Before any decoding, so an oversized token costs one comparison.
     if token.len() > max_length {
-        return Err(VerifyError::malformed(format!(
-            "token is longer than the {max_length}-character limit"
-        )));
+        return Err(VerifyError::too_long(max_length));
     }
     let mut parts = token.split('.');
     let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =

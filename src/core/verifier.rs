@@ -17,7 +17,7 @@ pub struct Verifier {
     pub config: Config,
     jwks: Arc<JwksCache>,
     cache: TokenCache,
-    pub stats: Arc<Stats>,
+    stats: Arc<Stats>,
 }
 
 /// Seconds since the Unix epoch, as JWT NumericDates count them.
@@ -50,6 +50,13 @@ impl Verifier {
         bump(&self.stats.cache_hits);
         bump(&self.stats.succeeded);
         Some(entry.claims_json)
+    }
+
+    /// Counts a verify whose input was refused before it reached the pipeline (not a
+    /// string, too long to copy), so `stats()` covers every call.
+    pub fn count_refused_input(&self) {
+        bump(&self.stats.verifies);
+        bump(&self.stats.failed);
     }
 
     /// Full verification; resolves to the payload JSON exactly as signed.
