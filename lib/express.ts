@@ -5,7 +5,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AuthHttpError, tokenMissing } from './http/auth-error.js';
-import { authenticate } from './http/authenticate.js';
+import { authenticate, type Authentication } from './http/authenticate.js';
 import type { TokenSources } from './http/bearer.js';
 import { DEFAULT_REALM } from './http/challenge.js';
 import { claimGuard, permissionsGuard, scopesGuard, type ClaimPredicate, type Guard, type ListGuardArgs } from './http/guards.js';
@@ -53,19 +53,35 @@ const DEFAULT_RESPONDER: Responder = { realm: DEFAULT_REALM };
 /** Verifies the request's bearer token; see {@link ExpressAuthOptions}. */
 export function auth(options: ExpressAuthOptions = {}): RequestHandler {
   const verifier = resolveVerifier(options, ['optional', 'onError']);
-  const responder: Responder = { realm: options.realm ?? DEFAULT_REALM, onError: options.onError };
+  const responder: Responder =
+    options.realm === undefined && !options.onError ? DEFAULT_RESPONDER : { realm: options.realm ?? DEFAULT_REALM, onError: options.onError };
   const optional = options.optional === true;
-  return async (req, res, next) => {
-    responders.set(req, responder);
-    let identity: AuthIdentity | undefined;
+  // Not an async function: a cached token is answered without a promise, so Express sees a
+  // plain synchronous middleware. Other tokens return the promise, so a throw from next()
+  // still reaches Express's own rejection handling.
+  return (req, res, next) => {
+    // Guards fall back to the default answer style, so it is not recorded: a WeakMap entry
+    // per request costs ephemeron work in every GC. Recorded when overriding an earlier auth().
+    if (responder !== DEFAULT_RESPONDER || responders.has(req)) responders.set(req, responder);
+    let outcome: Authentication;
     try {
-      identity = await authenticate(verifier, tokenSources(req), responder.realm, optional);
+      outcome = authenticate(verifier, tokenSources(req), responder.realm, optional);
     } catch (e) {
       return answer(e, req, res, next);
     }
-    if (identity) req.auth = identity;
-    next();
+    if (outcome instanceof Promise) {
+      return outcome.then(
+        (identity) => proceed(req, identity, next),
+        (e: unknown) => answer(e, req, res, next),
+      );
+    }
+    proceed(req, outcome, next);
   };
+}
+
+function proceed(req: Request, identity: AuthIdentity | undefined, next: NextFunction): void {
+  if (identity) req.auth = identity;
+  next();
 }
 
 /** 403 unless the token's `scope` holds all (or with `{ match: 'any' }`, any) of the scopes. */

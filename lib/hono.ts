@@ -3,10 +3,10 @@
  * (`requiredScopes`, `requiredPermissions`, `claimCheck`) check it per route.
  * Hono itself is never required at runtime (type imports only).
  */
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { AuthHttpError, invalidRequest, tokenMissing } from './http/auth-error.js';
-import { authenticate } from './http/authenticate.js';
+import { authenticate, type Authentication } from './http/authenticate.js';
 import type { TokenSources } from './http/bearer.js';
 import { DEFAULT_REALM } from './http/challenge.js';
 import { claimGuard, permissionsGuard, scopesGuard, type ClaimPredicate, type Guard, type ListGuardArgs } from './http/guards.js';
@@ -52,19 +52,38 @@ export function auth(options?: HonoAuthOptions): MiddlewareHandler<AuthEnv>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one body serves both overloads
 export function auth(options: HonoAuthOptions = {}): MiddlewareHandler<any> {
   const verifier = resolveVerifier(options, ['optional', 'onError']);
-  const responder: Responder = { realm: options.realm ?? DEFAULT_REALM, onError: options.onError };
+  const responder: Responder =
+    options.realm === undefined && !options.onError ? DEFAULT_RESPONDER : { realm: options.realm ?? DEFAULT_REALM, onError: options.onError };
   const optional = options.optional === true;
-  return async (c, next) => {
-    responders.set(c, responder);
-    let identity: AuthIdentity | undefined;
+  // Not an async function: a cached token is answered without a promise or microtask of
+  // ours, straight into next().
+  return (c, next) => {
+    // Guards fall back to the default answer style, so it is not recorded: a WeakMap entry
+    // per request costs ephemeron work in every GC. Recorded when overriding an earlier auth().
+    if (responder !== DEFAULT_RESPONDER || responders.has(c)) responders.set(c, responder);
+    let outcome: Authentication;
     try {
-      identity = await authenticate(verifier, await tokenSources(c, responder.realm), responder.realm, optional);
+      const sources = tokenSources(c, responder.realm);
+      outcome =
+        sources instanceof Promise
+          ? sources.then((s) => authenticate(verifier, s, responder.realm, optional))
+          : authenticate(verifier, sources, responder.realm, optional);
     } catch (e) {
       return answer(e, c);
     }
-    if (identity) c.set('auth', identity);
-    await next();
+    if (outcome instanceof Promise) {
+      return outcome.then(
+        (identity) => proceed(c, identity, next),
+        (e: unknown) => answer(e, c),
+      );
+    }
+    return proceed(c, outcome, next);
   };
+}
+
+function proceed(c: Context, identity: AuthIdentity | undefined, next: Next): Promise<void> {
+  if (identity) c.set('auth', identity);
+  return next();
 }
 
 /** 403 unless the token's `scope` holds all (or with `{ match: 'any' }`, any) of the scopes. */
@@ -93,22 +112,27 @@ function guardMiddleware(guard: Guard): MiddlewareHandler<AuthEnv> {
   };
 }
 
-async function tokenSources(c: Context, realm: string): Promise<TokenSources> {
+/** Synchronous unless a form body has to be read for an access_token member. */
+function tokenSources(c: Context, realm: string): TokenSources | Promise<TokenSources> {
   // Hono parses the query string on first use; skip that when no access_token can be there.
   const queries = c.req.url.includes('access_token') ? c.req.queries('access_token') : undefined;
-  return {
+  const sources: TokenSources = {
     header: requestHeader(c, 'authorization'),
     query: queries === undefined ? undefined : queries.length === 1 ? queries[0] : queries,
-    body: await formToken(c, realm),
+    body: undefined,
   };
+  if (!hasFormBody(c)) return sources;
+  return formToken(c, realm).then((body) => ({ ...sources, body }));
+}
+
+function hasFormBody(c: Context): boolean {
+  if (c.req.method === 'GET' || c.req.method === 'HEAD') return false;
+  return /^application\/x-www-form-urlencoded\s*(;|$)/i.test(requestHeader(c, 'content-type') ?? '');
 }
 
 // RFC 6750 §2.2: a body token only counts in a form-encoded body. Hono caches the parsed body,
 // so handlers can still read it after us.
 async function formToken(c: Context, realm: string): Promise<unknown> {
-  if (c.req.method === 'GET' || c.req.method === 'HEAD') return undefined;
-  const type = requestHeader(c, 'content-type') ?? '';
-  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) return undefined;
   let form: Record<string, unknown>;
   try {
     form = await c.req.parseBody({ all: true });

@@ -81,6 +81,8 @@ export class MastraAuthAuth0Native {
     // the way its own getAuthenticatedUser does. A JWT never contains whitespace.
     const bare = typeof token === 'string' ? token.replace(/^Bearer\s+/i, '').trim() : '';
     if (!bare) return null;
+    const cached = this.verifier.verifyCached(bare); // no promise of ours to await on a hit
+    if (cached !== null) return cached;
     try {
       return await this.verifier.verify(bare);
     } catch (e) {

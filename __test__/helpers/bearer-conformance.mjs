@@ -137,6 +137,52 @@ export function bearerConformance(name, mod, serve) {
       });
     });
 
+    describe('a cached token (synchronous fast path) is held to the same rules', () => {
+      test('accepted with any scheme case, answered from the cache', async () => {
+        const token = issuer.mintUser({ sub: 'auth0|cached' });
+        assert.equal((await call('/protected', bearer(token))).status, 200);
+        const hits = verifier.stats().cacheHits;
+        for (const scheme of ['Bearer', 'bearer', 'bEaReR']) {
+          const res = await call('/protected', { headers: { authorization: `${scheme} ${token}` } });
+          assert.equal(res.status, 200, scheme);
+          assert.equal((await res.json()).auth.sub, 'auth0|cached');
+        }
+        assert.equal(verifier.stats().cacheHits, hits + 3);
+      });
+
+      test('malformed headers around a cached token: still 400', async () => {
+        const token = issuer.mintUser({ sub: 'auth0|cached-malformed' });
+        assert.equal((await call('/protected', bearer(token))).status, 200);
+        const malformed = invalidRequest('Malformed Bearer credentials in the Authorization header');
+        // (A trailing space would not do: HTTP strips it before the app sees the value.)
+        for (const header of [`Bearer  ${token}`, `Bearer ${token} extra`, `Bearer ${token}=x`, `Bearer\t${token}`]) {
+          const res = await call('/protected', { headers: { authorization: header } });
+          const expected = header.startsWith('Bearer\t') ? invalidRequest('Authorization header does not use the Bearer scheme') : malformed;
+          await expectError(res, 400, expected, 'invalid_request').catch((e) => assert.fail(`${header.slice(0, 12)}...: ${e.message}`));
+        }
+        const twoWays = await call(`/protected?access_token=${token}`, bearer(token));
+        await expectError(twoWays, 400, invalidRequest('More than one method used to send the access token'), 'invalid_request');
+      });
+
+      test('a cached token that expired: 401, not a stale 200', async () => {
+        const exp = Math.floor(Date.now() / 1000) + 2;
+        const strict = new Auth0Verifier({ ...issuer.verifierOptions(), clockTolerance: 0 });
+        const local = await serve([{ method: 'get', path: '/x', middleware: [auth({ verifier: strict })] }]);
+        try {
+          const token = issuer.mint({ exp, sub: 'short-lived' });
+          const res = await fetch(local.url + '/x', bearer(token));
+          assert.equal(res.status, 200);
+          assert.equal(strict.verifyCached(token)?.sub, 'short-lived');
+          await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now()) + 50));
+          const expired = await fetch(local.url + '/x', bearer(token));
+          assert.equal(expired.status, 401);
+          assert.match(expired.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+        } finally {
+          await local.close();
+        }
+      });
+    });
+
     describe('verification failures forward the core error', () => {
       for (const [title, mint, code] of [
         ['garbage', () => 'abc.def.ghi', 'ERR_TOKEN_MALFORMED'],

@@ -22,11 +22,12 @@ const BEARER_SCHEME = /^Bearer(?: |$)/i;
  * them would pick a winner the client did not choose).
  */
 export function extractBearer(sources: TokenSources, realm: string): string | undefined {
-  const sent = [sources.header, sources.query, sources.body].filter((v) => v !== undefined).length;
+  const { header, query, body } = sources;
+  const sent = (header !== undefined ? 1 : 0) + (query !== undefined ? 1 : 0) + (body !== undefined ? 1 : 0);
   if (sent > 1) throw invalidRequest(realm, 'More than one method used to send the access token');
-  if (sources.header !== undefined) return fromHeader(sources.header, realm);
-  if (sources.query !== undefined) return fromParameter(sources.query, realm);
-  if (sources.body !== undefined) return fromParameter(sources.body, realm);
+  if (header !== undefined) return fromHeader(header, realm);
+  if (query !== undefined) return fromParameter(query, realm);
+  if (body !== undefined) return fromParameter(body, realm);
   return undefined;
 }
 

@@ -209,6 +209,27 @@ impl Shared {
         state.hook = hook.map(|h| js::reference(env, h));
     }
 
+    /// Whether an `authorizeUser` hook is set (JS thread).
+    pub fn has_hook(&self) -> bool {
+        self.js.0.borrow().hook.is_some()
+    }
+
+    /// A fresh JS object from verified claims JSON, through V8's own `JSON.parse` (JS
+    /// thread). Err: the error to hand to JS (cannot happen for JSON the core accepted).
+    pub unsafe fn parse_claims(&self, env: RawEnv, claims_json: &str) -> Result<RawValue, RawValue> {
+        let state = self.js.0.borrow();
+        let parse = js::deref(env, state.json_parse);
+        let json = js::deref(env, state.json);
+        let mut claims = ptr::null_mut();
+        let arg = js::text(env, claims_json);
+        if js::ok(sys::napi_call_function(env, json, parse, 1, &arg, &mut claims)) {
+            return Ok(claims);
+        }
+        Err(js::take_exception(env).unwrap_or_else(|| {
+            js::verify_error(env, &VerifyError::new(ErrorKind::Internal, "could not convert claims"), &self.realm)
+        }))
+    }
+
     /// Resolves or rejects one verify promise (JS thread). Runs the hook on success.
     pub unsafe fn settle(&self, env: RawEnv, deferred: Deferred, result: Result<Arc<str>, VerifyError>) {
         let deferred = deferred.0 as sys::napi_deferred;
@@ -219,21 +240,16 @@ impl Shared {
                 return;
             }
         };
-        let (claims, hook, settle_async) = {
-            let state = self.js.0.borrow();
-            let parse = js::deref(env, state.json_parse);
-            let json = js::deref(env, state.json);
-            let mut claims = ptr::null_mut();
-            let arg = js::text(env, &claims_json);
-            let status = sys::napi_call_function(env, json, parse, 1, &arg, &mut claims);
-            if !js::ok(status) {
-                let error = js::take_exception(env).unwrap_or_else(|| {
-                    js::verify_error(env, &VerifyError::new(ErrorKind::Internal, "could not convert claims"), &self.realm)
-                });
+        let claims = match self.parse_claims(env, &claims_json) {
+            Ok(claims) => claims,
+            Err(error) => {
                 sys::napi_reject_deferred(env, deferred, error);
                 return;
             }
-            (claims, state.hook.map(|h| js::deref(env, h)), js::deref(env, state.settle_async))
+        };
+        let (hook, settle_async) = {
+            let state = self.js.0.borrow();
+            (state.hook.map(|h| js::deref(env, h)), js::deref(env, state.settle_async))
         };
         let Some(hook) = hook else {
             sys::napi_resolve_deferred(env, deferred, claims);

@@ -66,6 +66,25 @@ pub unsafe fn read_utf8(env: RawEnv, value: RawValue, len: usize) -> Option<Stri
     String::from_utf8(buf).ok()
 }
 
+/// Calls `f` with a JS string's UTF-8 text, copied into a stack buffer when it fits (the
+/// common token size), so a cache lookup costs no allocation and one pass over the string.
+/// `None`: not valid UTF-8 (cannot happen for V8 strings, which encode lone surrogates as U+FFFD).
+pub unsafe fn with_utf8<R>(env: RawEnv, value: RawValue, f: impl FnOnce(&str) -> R) -> Option<R> {
+    const STACK: usize = 2048;
+    let mut buf = [0u8; STACK];
+    // A string of n UTF-16 units may need up to 3n bytes; only a result shorter than the buffer
+    // is known to be complete.
+    if utf16_len(env, value) < STACK {
+        let mut written = 0usize;
+        sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr() as *mut c_char, STACK, &mut written);
+        if written < STACK - 1 {
+            return std::str::from_utf8(&buf[..written]).ok().map(f);
+        }
+    }
+    let text = read_utf8(env, value, utf8_len(env, value))?;
+    Some(f(&text))
+}
+
 pub unsafe fn set(env: RawEnv, object: RawValue, name: &CStr, value: RawValue) {
     sys::napi_set_named_property(env, object, name.as_ptr(), value);
 }

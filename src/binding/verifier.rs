@@ -23,7 +23,7 @@ pub struct Auth0Verifier {
 /// Counters since this verifier was created.
 #[napi(object)]
 pub struct VerifierStats {
-    /// verify() calls that reached verification (cache hits included).
+    /// verify() calls that reached verification (cache hits included), plus verifyCached() hits.
     pub verifies: f64,
     /// Verifications that succeeded (before the authorizeUser hook).
     pub succeeded: f64,
@@ -91,6 +91,31 @@ impl Auth0Verifier {
                 }
             }
             Ok(Unknown::from_raw_unchecked(raw_env, promise))
+        }
+    }
+
+    /// The synchronous fast path of `verify`: the claims (a fresh object) when `token` is in
+    /// the verified-token cache and would pass a fresh verification right now, `null`
+    /// otherwise. `null` says nothing about validity: call `verify` for the answer. Always
+    /// `null` while an authorizeUser hook is set (the hook may be async). Never throws.
+    #[napi(catch_unwind, ts_args_type = "token: string", ts_return_type = "JwtClaims | null")]
+    pub fn verify_cached<'env>(&self, env: &'env Env, token: Unknown<'env>) -> Result<Unknown<'env>> {
+        let raw_env = env.raw();
+        unsafe {
+            let shared = self.channel.shared();
+            // Refused input is neither answered nor counted here: the verify() that follows does.
+            let value = token.raw();
+            let claims = if shared.has_hook()
+                || js::type_of(raw_env, value) != sys::ValueType::napi_string
+                || js::utf16_len(raw_env, value) > self.core.config.max_token_length
+            {
+                None
+            } else {
+                js::with_utf8(raw_env, value, |token| self.core.verify_cached(token))
+                    .flatten()
+                    .and_then(|json| shared.parse_claims(raw_env, &json).ok())
+            };
+            Ok(Unknown::from_raw_unchecked(raw_env, claims.unwrap_or_else(|| js::null(raw_env))))
         }
     }
 
