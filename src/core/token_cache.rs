@@ -14,6 +14,7 @@
 use crate::core::claims::is_before_expiry;
 use crate::core::keys::VerifyingKey;
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex};
 
 /// FxHash-style word-at-a-time mixing: ~50 ns for a 1 KB token. Not collision-resistant
@@ -30,6 +31,25 @@ pub fn fingerprint(token: &str) -> u64 {
         hash = (hash.rotate_left(5) ^ byte as u64).wrapping_mul(K);
     }
     hash
+}
+
+/// The map key is already a fingerprint: hashing it again (SipHash) would only cost time.
+/// Only verified tokens are ever inserted, so nobody can flood one bucket.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | b as u64;
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 struct Entry {
@@ -53,7 +73,7 @@ pub struct TokenCache {
 
 #[derive(Default)]
 struct Inner {
-    entries: HashMap<u64, Entry>,
+    entries: HashMap<u64, Entry, BuildHasherDefault<PassThrough>>,
     /// Insertion order for eviction; may hold fingerprints already removed (skipped on pop).
     order: VecDeque<u64>,
 }
@@ -104,25 +124,31 @@ impl TokenCache {
             return;
         }
         let fp = fingerprint(token);
-        let mut inner = self.lock();
-        let Inner { entries, order } = &mut *inner;
-        while entries.len() >= self.capacity && !entries.contains_key(&fp) {
-            match order.pop_front() {
-                Some(oldest) => {
-                    entries.remove(&oldest);
+        // The JS thread looks up under this lock on every verify: allocate the entry before
+        // taking it, and free what it displaces after releasing it.
+        let entry = Entry { token: token.into(), hit };
+        let mut displaced = Vec::new();
+        {
+            let mut inner = self.lock();
+            let Inner { entries, order } = &mut *inner;
+            while entries.len() >= self.capacity && !entries.contains_key(&fp) {
+                match order.pop_front() {
+                    Some(oldest) => displaced.extend(entries.remove(&oldest)),
+                    None => break,
                 }
-                None => break,
+            }
+            // A fingerprint collision replaces the older token: still correct, just a miss later.
+            match entries.insert(fp, entry) {
+                Some(old) => displaced.push(old),
+                None => order.push_back(fp),
+            }
+            // Removals outside eviction leave dead fingerprints in `order`; compact so it stays
+            // proportional to the bound.
+            if order.len() > self.capacity.saturating_mul(2).max(64) {
+                order.retain(|d| entries.contains_key(d));
             }
         }
-        // A fingerprint collision replaces the older token: still correct, just a miss later.
-        if entries.insert(fp, Entry { token: token.into(), hit }).is_none() {
-            order.push_back(fp);
-        }
-        // Removals outside eviction leave dead fingerprints in `order`; compact so it stays
-        // proportional to the bound.
-        if order.len() > self.capacity.saturating_mul(2).max(64) {
-            order.retain(|d| entries.contains_key(d));
-        }
+        drop(displaced);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
