@@ -42,6 +42,10 @@ async function hono(mode) {
     app.use(PROTECTED, auth({ verifier }));
   } else if (mode === 'jose') {
     app.use(PROTECTED, await honoJoseMiddleware());
+  } else if (mode === 'floor') {
+    // Control: the cheapest middleware there is. Any middleware moves Hono off its
+    // single-handler fast path onto compose(), whatever it does.
+    app.use(PROTECTED, (c, next) => next());
   } else if (mode === 'noop') {
     // Control: what any auth middleware pays before verifying anything (read the header, await once).
     app.use(PROTECTED, async (c, next) => {
@@ -73,6 +77,9 @@ async function express(mode) {
   } else if (mode === 'bearer') {
     const { auth } = require('express-oauth2-jwt-bearer');
     app.get(PROTECTED, auth({ issuer, jwksUri, audience, tokenSigningAlg: 'RS256' }), handler);
+  } else if (mode === 'floor') {
+    // Control: the cheapest middleware there is: one more layer in the route's stack.
+    app.get(PROTECTED, (req, res, next) => next(), handler);
   } else if (mode === 'noop') {
     // Control: read the header and continue after one await, verifying nothing.
     const noop = (req, res, next) => {
