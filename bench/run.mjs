@@ -180,6 +180,7 @@ const SERVERS = [
   ['express-ours', 'Express 5 + auth0-native auth()', ['rotating', 'repeated']],
   ['express-bearer', 'Express 5 + express-oauth2-jwt-bearer', ['rotating', 'repeated']],
   ['mastra-none', 'Mastra server, no auth (ceiling)', ['ceiling', 'ceiling-repeated']],
+  ['mastra-floor', 'Mastra + a provider that accepts any token (Mastra\'s own auth path; control)', ['control']],
   ['mastra-ours', 'Mastra + MastraAuthAuth0Native', ['rotating', 'repeated']],
   ['mastra-percall', 'Mastra + per-call createRemoteJWKSet provider', ['rotating', 'repeated']],
 ];
