@@ -157,3 +157,50 @@ test('the cache is per verifier', async () => {
   assert.notEqual(a.verifyCached(token), null);
   assert.equal(b.verifyCached(token), null);
 });
+
+test('repeat hits copy a kept parse: deep-fresh, same members in the same order, own __proto__ kept as data', async () => {
+  const v = make();
+  const exp = nowSec() + 600;
+  const payload = `{"iss":${JSON.stringify(issuer.issuer)},"aud":[${JSON.stringify(issuer.audience)},"x"],"exp":${exp},"sub":"auth0|ü-✓",` +
+    `"__proto__":{"admin":true,"__proto__":{"deep":[1,{"polluted":true}]}},"2":"int-like key","n":[1.5,-0,1e21,null,true,false,[],{}],` +
+    `"nested":{"a":{"b":{"c":["d"]}}},"constructor":{"prototype":{"polluted":true}}}`;
+  const token = issuer.mint({}, { rawPayload: payload });
+  const first = await v.verify(token);
+  const reference = JSON.stringify(first);
+  const answers = [];
+  for (let i = 0; i < 4; i++) answers.push(v.verifyCached(token), await v.verify(token));
+  for (const claims of answers) {
+    assert.equal(JSON.stringify(claims), reference, 'same members, same order, same values');
+    assert.equal(Object.getPrototypeOf(claims), Object.prototype);
+    assert.ok(Object.hasOwn(claims, '__proto__'));
+    assert.equal(claims.admin, undefined);
+    assert.ok(Object.hasOwn(claims.__proto__, '__proto__'));
+    assert.equal(Object.getPrototypeOf(claims.__proto__), Object.prototype);
+    assert.equal(claims.__proto__.deep, undefined);
+    assert.ok(Object.is(claims.n[1], -0));
+  }
+  assert.equal({}.admin, undefined);
+  assert.equal({}.polluted, undefined);
+  assert.equal([].deep, undefined);
+  // Every answer is its own object graph, however deep.
+  answers[0].nested.a.b.c.push('mutated');
+  answers[0].__proto__.__proto__.deep[1].polluted = false;
+  answers[0].n[6].push(1);
+  for (const claims of [...answers.slice(1), v.verifyCached(token), await v.verify(token)]) {
+    assert.equal(JSON.stringify(claims), reference);
+  }
+  assert.equal(new Set(answers.map((c) => c.nested.a.b.c)).size, answers.length);
+});
+
+test('many hot tokens (more than the kept parses): every hit still answers its own claims', async () => {
+  const v = make();
+  const tokens = Array.from({ length: 600 }, (_, i) => issuer.mintUser({ sub: `auth0|hot-${i}`, claims: { i } }));
+  for (const t of tokens) await v.verify(t);
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < tokens.length; i += round + 1) {
+      const claims = round % 2 ? await v.verify(tokens[i]) : v.verifyCached(tokens[i]);
+      assert.equal(claims.sub, `auth0|hot-${i}`);
+      assert.equal(claims.i, i);
+    }
+  }
+});

@@ -13,6 +13,7 @@
 //! tears the environment down first (process.exit, worker termination), `alive` turns
 //! false and workers stop touching the TSFN.
 
+use crate::binding::claims_templates::{self, ClaimsTemplates};
 use crate::binding::js::{self, RawEnv, RawValue};
 use crate::core::errors::{ErrorKind, VerifyError};
 use napi::sys;
@@ -35,6 +36,8 @@ struct JsState {
     json: sys::napi_ref,
     json_parse: sys::napi_ref,
     settle_async: sys::napi_ref,
+    copy_claims: sys::napi_ref,
+    templates: ClaimsTemplates,
     /// Jobs handed to the pool and not yet settled; the TSFN keeps the event loop alive
     /// only while this is non-zero.
     pending: usize,
@@ -73,7 +76,7 @@ unsafe extern "C" fn call_js(env: RawEnv, _js_callback: RawValue, context: *mut 
         for done in batch {
             let mut scope = ptr::null_mut();
             sys::napi_open_handle_scope(env, &mut scope);
-            shared.settle(env, done.deferred, done.result);
+            shared.settle(env, done.deferred, done.result, false);
             sys::napi_close_handle_scope(env, scope);
         }
         let mut state = shared.js.0.borrow_mut();
@@ -90,10 +93,11 @@ unsafe extern "C" fn finalize(env: RawEnv, _data: *mut c_void, context: *mut c_v
     let shared = Arc::from_raw(context as *const Shared);
     *shared.alive.write().unwrap_or_else(|e| e.into_inner()) = false;
     if !env.is_null() {
-        let state = shared.js.0.borrow();
-        for r in [state.hook, Some(state.json), Some(state.json_parse), Some(state.settle_async)].into_iter().flatten() {
+        let mut state = shared.js.0.borrow_mut();
+        for r in [state.hook, Some(state.json), Some(state.json_parse), Some(state.settle_async), Some(state.copy_claims)].into_iter().flatten() {
             sys::napi_delete_reference(env, r);
         }
+        state.templates.clear(env);
     }
 }
 
@@ -102,7 +106,8 @@ unsafe extern "C" fn finalize(env: RawEnv, _data: *mut c_void, context: *mut c_v
 const SETTLE_ASYNC_SOURCE: &str = "(function settleAuthorizeUser(result, claims, denied) {\n  return Promise.resolve(result).then(function (allowed) {\n    if (allowed === true) return claims;\n    throw denied;\n  });\n})";
 
 impl Channel {
-    pub unsafe fn new(env: RawEnv, realm: String) -> napi::Result<Channel> {
+    /// `templates`: how many parsed claims objects of cache hits to keep (see claims_templates).
+    pub unsafe fn new(env: RawEnv, realm: String, templates: usize) -> napi::Result<Channel> {
         let global = {
             let mut g = ptr::null_mut();
             sys::napi_get_global(env, &mut g);
@@ -115,6 +120,11 @@ impl Channel {
             js::take_exception(env);
             return Err(napi::Error::from_reason("could not compile the authorizeUser helper"));
         }
+        let mut copy_claims = ptr::null_mut();
+        if !js::ok(sys::napi_run_script(env, js::string(env, claims_templates::CLONE_SOURCE), &mut copy_claims)) {
+            js::take_exception(env);
+            return Err(napi::Error::from_reason("could not compile the claims copier"));
+        }
         let shared = Arc::new(Shared {
             queue: Mutex::new(Vec::new()),
             alive: RwLock::new(true),
@@ -125,6 +135,8 @@ impl Channel {
                 json: js::reference(env, json),
                 json_parse: js::reference(env, json_parse),
                 settle_async: js::reference(env, settle_async),
+                copy_claims: js::reference(env, copy_claims),
+                templates: ClaimsTemplates::new(templates),
                 pending: 0,
             })),
         });
@@ -230,8 +242,35 @@ impl Shared {
         }))
     }
 
+    /// The claims of a cache hit as a fresh object: a copy of the kept template when there is
+    /// one, else parsed (and a template kept for the next hit). JS thread.
+    pub unsafe fn claims_of_hit(&self, env: RawEnv, claims_json: &Arc<str>) -> Result<RawValue, RawValue> {
+        let (template, copy) = {
+            let state = self.js.0.borrow();
+            (state.templates.get(env, claims_json), js::deref(env, state.copy_claims))
+        };
+        let copy_of = |source: RawValue| {
+            let mut out = ptr::null_mut();
+            if js::ok(sys::napi_call_function(env, js::undefined(env), copy, 1, &source, &mut out)) {
+                Ok(out)
+            } else {
+                Err(js::take_exception(env).unwrap_or_else(|| js::undefined(env)))
+            }
+        };
+        if let Some(template) = template {
+            return copy_of(template);
+        }
+        let parsed = self.parse_claims(env, claims_json)?;
+        // The parsed object goes to the caller; a copy nobody else sees becomes the template.
+        if let Ok(template) = copy_of(parsed) {
+            self.js.0.borrow_mut().templates.insert(env, claims_json, template);
+        }
+        Ok(parsed)
+    }
+
     /// Resolves or rejects one verify promise (JS thread). Runs the hook on success.
-    pub unsafe fn settle(&self, env: RawEnv, deferred: Deferred, result: Result<Arc<str>, VerifyError>) {
+    /// `cached`: the result came from the token cache (its claims may have a template).
+    pub unsafe fn settle(&self, env: RawEnv, deferred: Deferred, result: Result<Arc<str>, VerifyError>, cached: bool) {
         let deferred = deferred.0 as sys::napi_deferred;
         let claims_json = match result {
             Ok(json) => json,
@@ -240,7 +279,7 @@ impl Shared {
                 return;
             }
         };
-        let claims = match self.parse_claims(env, &claims_json) {
+        let claims = match if cached { self.claims_of_hit(env, &claims_json) } else { self.parse_claims(env, &claims_json) } {
             Ok(claims) => claims,
             Err(error) => {
                 sys::napi_reject_deferred(env, deferred, error);

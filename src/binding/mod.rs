@@ -1,5 +1,6 @@
 //! The Node.js face of the core: option conversion, promise settling, the class.
 
+mod claims_templates;
 mod completion;
 mod js;
 mod options;

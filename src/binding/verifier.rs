@@ -13,6 +13,9 @@ use napi::sys;
 use napi_derive::napi;
 use std::sync::Arc;
 
+/// Claims objects kept per verifier for repeat cache hits (a few hundred KB of JS heap at most).
+const TEMPLATES_MAX: usize = 512;
+
 /// Verifies Auth0-issued JWT access tokens (RS256 by default) against the tenant's JWKS.
 #[napi]
 pub struct Auth0Verifier {
@@ -58,10 +61,12 @@ impl Auth0Verifier {
         let parsed = unsafe { options::read(raw_env, options.raw()) }.map_err(invalid)?;
         let config = Config::from_options(parsed.raw, |name| std::env::var(name).ok()).map_err(invalid)?;
         let realm = config.realm.clone();
+        // Parsed-claims templates for hot tokens: the cache's size, up to a few hundred.
+        let templates = config.token_cache_size.min(TEMPLATES_MAX);
         // reqwest's client wants a tokio context for its connection pool timers.
         let _guard = runtime().enter();
         let core = Verifier::new(config).map_err(invalid)?;
-        let channel = unsafe { Channel::new(raw_env, realm)? };
+        let channel = unsafe { Channel::new(raw_env, realm, templates)? };
         if let Some(hook) = parsed.authorize_user {
             unsafe { channel.shared().set_hook(raw_env, Some(hook)) };
         }
@@ -79,11 +84,11 @@ impl Auth0Verifier {
             match self.read_token(raw_env, token.raw()) {
                 Err(error) => {
                     self.core.count_refused_input();
-                    self.channel.shared().settle(raw_env, deferred, Err(error));
+                    self.channel.shared().settle(raw_env, deferred, Err(error), false);
                 }
                 Ok(token) => {
                     if let Some(claims) = self.core.verify_cached(&token) {
-                        self.channel.shared().settle(raw_env, deferred, Ok(claims));
+                        self.channel.shared().settle(raw_env, deferred, Ok(claims), true);
                     } else {
                         self.channel.begin_job(raw_env);
                         self.spawn(token, deferred);
@@ -113,7 +118,7 @@ impl Auth0Verifier {
             } else {
                 js::with_utf8(raw_env, value, |token| self.core.verify_cached(token))
                     .flatten()
-                    .and_then(|json| shared.parse_claims(raw_env, &json).ok())
+                    .and_then(|json| shared.claims_of_hit(raw_env, &json).ok())
             };
             Ok(Unknown::from_raw_unchecked(raw_env, claims.unwrap_or_else(|| js::null(raw_env))))
         }

@@ -1,0 +1,69 @@
+//! Parsed claims kept on the JS thread for tokens answered from the cache again and again.
+//!
+//! Every verify must hand out a fresh claims object (callers may mutate theirs). On a cache
+//! hit, `JSON.parse` of the claims was about a third of the whole call; copying an already
+//! parsed object (spread plus a copy of each nested array or object) is several times
+//! cheaper. So the first hit of a cache entry parses and keeps the object as a template;
+//! later hits copy it.
+//!
+//! A template is keyed by the identity of the cache entry's claims `Arc`: the core hands out
+//! that same `Arc` for as long as the entry lives, and claims are a pure function of the
+//! token, so a template can never answer for another token. The `Arc` is held here, so its
+//! address cannot be reused while the template exists. Bounded; oldest out first. Only the
+//! JS thread touches this (napi references must be created and deleted there).
+
+use crate::binding::js::{self, RawEnv, RawValue};
+use napi::sys;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+/// Deep copy of a JSON.parse result. The spread creates every member as an own data property,
+/// `__proto__` included (a plain `out[key] = ...` on an empty object would set the prototype
+/// instead); writing the nested copies afterwards then hits those own properties.
+pub const CLONE_SOURCE: &str = "(function copyClaims(value) {\n  'use strict';\n  if (typeof value !== 'object' || value === null) return value;\n  if (Array.isArray(value)) return value.map(copyClaims);\n  const out = { ...value };\n  for (const key of Object.keys(out)) {\n    const v = out[key];\n    if (typeof v !== 'object' || v === null) continue;\n    out[key] = copyClaims(v);\n  }\n  return out;\n})";
+
+pub struct ClaimsTemplates {
+    capacity: usize,
+    by_claims: HashMap<usize, (Arc<str>, sys::napi_ref)>,
+    order: VecDeque<usize>,
+}
+
+fn key(claims: &Arc<str>) -> usize {
+    Arc::as_ptr(claims) as *const u8 as usize
+}
+
+impl ClaimsTemplates {
+    pub fn new(capacity: usize) -> ClaimsTemplates {
+        ClaimsTemplates { capacity, by_claims: HashMap::new(), order: VecDeque::new() }
+    }
+
+    /// The template for exactly this cache entry's claims, if one is kept.
+    pub unsafe fn get(&self, env: RawEnv, claims: &Arc<str>) -> Option<RawValue> {
+        let (kept, template) = self.by_claims.get(&key(claims))?;
+        // Same address and the Arc is held here, so the same allocation; checked anyway.
+        Arc::ptr_eq(kept, claims).then(|| js::deref(env, *template))
+    }
+
+    /// Keeps `template` (an object no caller ever sees) for `claims`.
+    pub unsafe fn insert(&mut self, env: RawEnv, claims: &Arc<str>, template: RawValue) {
+        if self.capacity == 0 || self.by_claims.contains_key(&key(claims)) {
+            return;
+        }
+        while self.by_claims.len() >= self.capacity {
+            let Some(oldest) = self.order.pop_front() else { break };
+            if let Some((_, r)) = self.by_claims.remove(&oldest) {
+                sys::napi_delete_reference(env, r);
+            }
+        }
+        self.by_claims.insert(key(claims), (claims.clone(), js::reference(env, template)));
+        self.order.push_back(key(claims));
+    }
+
+    /// Deletes every reference (environment teardown).
+    pub unsafe fn clear(&mut self, env: RawEnv) {
+        for (_, (_, r)) in self.by_claims.drain() {
+            sys::napi_delete_reference(env, r);
+        }
+        self.order.clear();
+    }
+}
