@@ -192,15 +192,21 @@ test('repeat hits copy a kept parse: deep-fresh, same members in the same order,
   assert.equal(new Set(answers.map((c) => c.nested.a.b.c)).size, answers.length);
 });
 
-test('many hot tokens (more than the kept parses): every hit still answers its own claims', async () => {
-  const v = make();
+test('many hot tokens, entries evicted and re-verified: every hit answers its own claims', async () => {
   const tokens = Array.from({ length: 600 }, (_, i) => issuer.mintUser({ sub: `auth0|hot-${i}`, claims: { i } }));
-  for (const t of tokens) await v.verify(t);
-  for (let round = 0; round < 3; round++) {
-    for (let i = 0; i < tokens.length; i += round + 1) {
-      const claims = round % 2 ? await v.verify(tokens[i]) : v.verifyCached(tokens[i]);
-      assert.equal(claims.sub, `auth0|hot-${i}`);
-      assert.equal(claims.i, i);
+  for (const tokenCacheSize of [10000, 16]) {
+    const v = make({ tokenCacheSize });
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < tokens.length; i += round + 1) {
+        // A miss verifies (and caches); the hits after it copy a kept parse of that entry.
+        const claims = v.verifyCached(tokens[i]) ?? (await v.verify(tokens[i]));
+        const again = round % 2 ? await v.verify(tokens[i]) : v.verifyCached(tokens[i]);
+        for (const c of [claims, again]) {
+          assert.equal(c.sub, `auth0|hot-${i}`, `cache ${tokenCacheSize}`);
+          assert.equal(c.i, i);
+        }
+      }
     }
+    assert.ok(v.stats().cacheSize <= tokenCacheSize);
   }
 });

@@ -13,9 +13,6 @@ use napi::sys;
 use napi_derive::napi;
 use std::sync::Arc;
 
-/// Claims objects kept per verifier for repeat cache hits (a few hundred KB of JS heap at most).
-const TEMPLATES_MAX: usize = 512;
-
 /// Verifies Auth0-issued JWT access tokens (RS256 by default) against the tenant's JWKS.
 #[napi]
 pub struct Auth0Verifier {
@@ -61,8 +58,8 @@ impl Auth0Verifier {
         let parsed = unsafe { options::read(raw_env, options.raw()) }.map_err(invalid)?;
         let config = Config::from_options(parsed.raw, |name| std::env::var(name).ok()).map_err(invalid)?;
         let realm = config.realm.clone();
-        // Parsed-claims templates for hot tokens: the cache's size, up to a few hundred.
-        let templates = config.token_cache_size.min(TEMPLATES_MAX);
+        // Parsed-claims templates live as long as their cache entries (see claims_templates).
+        let templates = config.token_cache_size;
         // reqwest's client wants a tokio context for its connection pool timers.
         let _guard = runtime().enter();
         let core = Verifier::new(config).map_err(invalid)?;
