@@ -72,6 +72,22 @@ test('a string whose characters only share their low bytes with a cached token i
   assert.notEqual(v.verifyCached(token), null);
 });
 
+test('a cached token followed by a character that does not fit the copy buffer is not that token', async () => {
+  // The native side copies short strings into a 2 KB buffer; a multi-byte character that
+  // does not fit must not be silently dropped, turning `<token>€` into `<token>`.
+  const v = make();
+  let checked = 0;
+  for (let pad = 960; pad < 1000 && checked < 3; pad++) {
+    const token = issuer.mintUser({ claims: { p: 'x'.repeat(pad) } });
+    if (token.length < 2044 || token.length > 2047) continue;
+    checked++;
+    await v.verify(token);
+    assert.notEqual(v.verifyCached(token), null);
+    for (const tail of ['€', 'é', '\u{1F600}', ' €']) assert.equal(v.verifyCached(token + tail), null, `${token.length} + ${tail}`);
+  }
+  assert.ok(checked > 0, 'no token of 2044-2047 characters minted');
+});
+
 test('tokens longer than the stack buffer are looked up too', async () => {
   const v = make();
   const token = issuer.mintUser({ claims: { padding: 'p'.repeat(3000) } });

@@ -72,13 +72,16 @@ pub unsafe fn read_utf8(env: RawEnv, value: RawValue, len: usize) -> Option<Stri
 pub unsafe fn with_utf8<R>(env: RawEnv, value: RawValue, f: impl FnOnce(&str) -> R) -> Option<R> {
     const STACK: usize = 2048;
     let mut buf = [0u8; STACK];
-    // A string of n UTF-16 units may need up to 3n bytes; only a result shorter than the buffer
-    // is known to be complete.
-    if utf16_len(env, value) < STACK {
+    let units = utf16_len(env, value);
+    if units < STACK {
         let mut written = 0usize;
         sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr() as *mut c_char, STACK, &mut written);
-        if written < STACK - 1 {
-            return std::str::from_utf8(&buf[..written]).ok().map(f);
+        // Complete only when every UTF-16 unit arrived as one ASCII byte. "Shorter than the
+        // buffer" is not enough: V8 stops short of a multi-byte character that does not fit,
+        // so `<token>€` could come back as `<token>`. Anything not ASCII takes the slow path.
+        let copied = &buf[..written];
+        if written == units && copied.is_ascii() {
+            return std::str::from_utf8(copied).ok().map(f);
         }
     }
     let text = read_utf8(env, value, utf8_len(env, value))?;
