@@ -106,7 +106,7 @@ unsafe extern "C" fn finalize(env: RawEnv, _data: *mut c_void, context: *mut c_v
 const SETTLE_ASYNC_SOURCE: &str = "(function settleAuthorizeUser(result, claims, denied) {\n  return Promise.resolve(result).then(function (allowed) {\n    if (allowed === true) return claims;\n    throw denied;\n  });\n})";
 
 impl Channel {
-    /// `templates`: how many parsed claims objects of cache hits to keep (see claims_templates).
+    /// `templates`: the most parsed claims objects of cache hits to keep (see claims_templates).
     pub unsafe fn new(env: RawEnv, realm: String, templates: usize) -> napi::Result<Channel> {
         let global = {
             let mut g = ptr::null_mut();
@@ -115,16 +115,10 @@ impl Channel {
         };
         let json = js::get(env, global, c"JSON");
         let json_parse = js::get(env, json, c"parse");
-        let mut settle_async = ptr::null_mut();
-        if !js::ok(sys::napi_run_script(env, js::string(env, SETTLE_ASYNC_SOURCE), &mut settle_async)) {
-            js::take_exception(env);
-            return Err(napi::Error::from_reason("could not compile the authorizeUser helper"));
-        }
-        let mut copy_claims = ptr::null_mut();
-        if !js::ok(sys::napi_run_script(env, js::string(env, claims_templates::CLONE_SOURCE), &mut copy_claims)) {
-            js::take_exception(env);
-            return Err(napi::Error::from_reason("could not compile the claims copier"));
-        }
+        let settle_async = js::compile(env, SETTLE_ASYNC_SOURCE)
+            .ok_or_else(|| napi::Error::from_reason("could not compile the authorizeUser helper"))?;
+        let copy_claims = js::compile(env, claims_templates::CLONE_SOURCE)
+            .ok_or_else(|| napi::Error::from_reason("could not compile the claims copier"))?;
         let shared = Arc::new(Shared {
             queue: Mutex::new(Vec::new()),
             alive: RwLock::new(true),
@@ -232,14 +226,11 @@ impl Shared {
         let state = self.js.0.borrow();
         let parse = js::deref(env, state.json_parse);
         let json = js::deref(env, state.json);
-        let mut claims = ptr::null_mut();
-        let arg = js::text(env, claims_json);
-        if js::ok(sys::napi_call_function(env, json, parse, 1, &arg, &mut claims)) {
-            return Ok(claims);
-        }
-        Err(js::take_exception(env).unwrap_or_else(|| {
-            js::verify_error(env, &VerifyError::new(ErrorKind::Internal, "could not convert claims"), &self.realm)
-        }))
+        js::call(env, json, parse, &[js::text(env, claims_json)]).map_err(|thrown| {
+            thrown.unwrap_or_else(|| {
+                js::verify_error(env, &VerifyError::new(ErrorKind::Internal, "could not convert claims"), &self.realm)
+            })
+        })
     }
 
     /// The claims of a cache hit as a fresh object: a copy of the kept template when there is
@@ -250,12 +241,7 @@ impl Shared {
             (state.templates.get(env, claims_json), js::deref(env, state.copy_claims))
         };
         let copy_of = |source: RawValue| {
-            let mut out = ptr::null_mut();
-            if js::ok(sys::napi_call_function(env, js::undefined(env), copy, 1, &source, &mut out)) {
-                Ok(out)
-            } else {
-                Err(js::take_exception(env).unwrap_or_else(|| js::undefined(env)))
-            }
+            js::call(env, js::undefined(env), copy, &[source]).map_err(|thrown| thrown.unwrap_or_else(|| js::undefined(env)))
         };
         if let Some(template) = template {
             return copy_of(template);
@@ -296,13 +282,13 @@ impl Shared {
         };
 
         // The hook may replace itself or throw; state is not borrowed while it runs.
-        let mut outcome = ptr::null_mut();
-        let status = sys::napi_call_function(env, js::undefined(env), hook, 1, &claims, &mut outcome);
-        if !js::ok(status) {
-            let error = js::take_exception(env).unwrap_or_else(|| js::undefined(env));
-            sys::napi_reject_deferred(env, deferred, error);
-            return;
-        }
+        let outcome = match js::call(env, js::undefined(env), hook, &[claims]) {
+            Ok(outcome) => outcome,
+            Err(thrown) => {
+                sys::napi_reject_deferred(env, deferred, thrown.unwrap_or_else(|| js::undefined(env)));
+                return;
+            }
+        };
         let denied = || js::verify_error(env, &VerifyError::new(ErrorKind::AccessDenied, "Access denied"), &self.realm);
         if js::type_of(env, outcome) == sys::ValueType::napi_boolean {
             let mut allowed = false;
@@ -314,14 +300,9 @@ impl Shared {
             }
             return;
         }
-        let args = [outcome, claims, denied()];
-        let mut chained = ptr::null_mut();
-        let status = sys::napi_call_function(env, js::undefined(env), settle_async, 3, args.as_ptr(), &mut chained);
-        if js::ok(status) {
-            sys::napi_resolve_deferred(env, deferred, chained);
-        } else {
-            let error = js::take_exception(env).unwrap_or_else(|| js::undefined(env));
-            sys::napi_reject_deferred(env, deferred, error);
-        }
+        match js::call(env, js::undefined(env), settle_async, &[outcome, claims, denied()]) {
+            Ok(chained) => sys::napi_resolve_deferred(env, deferred, chained),
+            Err(thrown) => sys::napi_reject_deferred(env, deferred, thrown.unwrap_or_else(|| js::undefined(env))),
+        };
     }
 }

@@ -116,6 +116,28 @@ pub unsafe fn deref(env: RawEnv, r: sys::napi_ref) -> RawValue {
     value
 }
 
+/// Calls `f` with `this` = `recv`. Err: the exception it threw, taken (so it can go to a
+/// promise instead of Node's uncaught-exception path), or None if N-API failed without one.
+pub unsafe fn call(env: RawEnv, recv: RawValue, f: RawValue, args: &[RawValue]) -> Result<RawValue, Option<RawValue>> {
+    let mut out = ptr::null_mut();
+    if ok(sys::napi_call_function(env, recv, f, args.len(), args.as_ptr(), &mut out)) {
+        Ok(out)
+    } else {
+        Err(take_exception(env))
+    }
+}
+
+/// Evaluates `source` (one function expression) and returns the function; None if it did
+/// not compile (the exception is cleared).
+pub unsafe fn compile(env: RawEnv, source: &str) -> Option<RawValue> {
+    let mut value = ptr::null_mut();
+    if ok(sys::napi_run_script(env, string(env, source), &mut value)) {
+        return Some(value);
+    }
+    take_exception(env);
+    None
+}
+
 /// Takes the pending JS exception, if any, so it can be handed to a promise instead of
 /// escaping into Node's uncaught-exception path.
 pub unsafe fn take_exception(env: RawEnv) -> Option<RawValue> {
