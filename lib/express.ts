@@ -7,9 +7,9 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AuthHttpError, tokenMissing } from './http/auth-error.js';
 import { authenticate, type Authentication } from './http/authenticate.js';
 import type { TokenSources } from './http/bearer.js';
-import { DEFAULT_REALM } from './http/challenge.js';
 import { claimGuard, permissionsGuard, scopesGuard, type ClaimPredicate, type Guard, type ListGuardArgs } from './http/guards.js';
 import { isIdentity, type AuthIdentity } from './http/identity.js';
+import { Responders } from './http/responders.js';
 import { resolveVerifier, type VerifierSource } from './http/verifier.js';
 
 export { AuthHttpError } from './http/auth-error.js';
@@ -41,28 +41,18 @@ export interface ExpressAuthOptions extends VerifierSource {
   onError?: ExpressErrorHook;
 }
 
-interface Responder {
-  realm: string;
-  onError?: ExpressErrorHook;
-}
-
-// How auth() answered this request, so guards answer the same way (same realm, same hook).
-const responders = new WeakMap<Request, Responder>();
-const DEFAULT_RESPONDER: Responder = { realm: DEFAULT_REALM };
+const responders = new Responders<Request, ExpressErrorHook>();
 
 /** Verifies the request's bearer token; see {@link ExpressAuthOptions}. */
 export function auth(options: ExpressAuthOptions = {}): RequestHandler {
   const verifier = resolveVerifier(options, ['optional', 'onError']);
-  const responder: Responder =
-    options.realm === undefined && !options.onError ? DEFAULT_RESPONDER : { realm: options.realm ?? DEFAULT_REALM, onError: options.onError };
+  const responder = responders.forOptions(options);
   const optional = options.optional === true;
   // Not an async function: a cached token is answered without a promise, so Express sees a
   // plain synchronous middleware. Other tokens return the promise, so a throw from next()
   // still reaches Express's own rejection handling.
   return (req, res, next) => {
-    // Guards fall back to the default answer style, so it is not recorded: a WeakMap entry
-    // per request costs ephemeron work in every GC. Recorded when overriding an earlier auth().
-    if (responder !== DEFAULT_RESPONDER || responders.has(req)) responders.set(req, responder);
+    responders.record(req, responder);
     let outcome: Authentication;
     try {
       outcome = authenticate(verifier, tokenSources(req), responder.realm, optional);
@@ -101,7 +91,7 @@ export function claimCheck(predicate: ClaimPredicate, description?: string): Req
 
 function guardMiddleware(guard: Guard): RequestHandler {
   return async (req, res, next) => {
-    const { realm } = responders.get(req) ?? DEFAULT_RESPONDER;
+    const { realm } = responders.of(req);
     let error: AuthHttpError | undefined;
     try {
       error = isIdentity(req.auth) ? await guard(req.auth, realm) : tokenMissing(realm);
@@ -128,7 +118,7 @@ function tokenSources(req: Request): TokenSources {
 /** Sends an AuthHttpError (through the hook); anything else is the app's error, so next(err). */
 async function answer(e: unknown, req: Request, res: Response, next: NextFunction): Promise<void> {
   if (!(e instanceof AuthHttpError)) return next(e);
-  const { onError } = responders.get(req) ?? DEFAULT_RESPONDER;
+  const { onError } = responders.of(req);
   try {
     res.status(e.status);
     if (e.wwwAuthenticate) res.set('WWW-Authenticate', e.wwwAuthenticate);

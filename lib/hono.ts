@@ -8,9 +8,9 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { AuthHttpError, invalidRequest, tokenMissing } from './http/auth-error.js';
 import { authenticate, type Authentication } from './http/authenticate.js';
 import type { TokenSources } from './http/bearer.js';
-import { DEFAULT_REALM } from './http/challenge.js';
 import { claimGuard, permissionsGuard, scopesGuard, type ClaimPredicate, type Guard, type ListGuardArgs } from './http/guards.js';
 import { isIdentity, type AuthIdentity } from './http/identity.js';
+import { Responders } from './http/responders.js';
 import { resolveVerifier, type VerifierSource } from './http/verifier.js';
 
 export { AuthHttpError } from './http/auth-error.js';
@@ -37,14 +37,7 @@ export interface HonoAuthOptions extends VerifierSource {
   onError?: HonoErrorHook;
 }
 
-interface Responder {
-  realm: string;
-  onError?: HonoErrorHook;
-}
-
-// How auth() answered this request (one Context per request), so guards answer the same way.
-const responders = new WeakMap<Context, Responder>();
-const DEFAULT_RESPONDER: Responder = { realm: DEFAULT_REALM };
+const responders = new Responders<Context, HonoErrorHook>();
 
 /** Verifies the request's bearer token; see {@link HonoAuthOptions}. */
 export function auth(options: HonoAuthOptions & { optional: true }): MiddlewareHandler<OptionalAuthEnv>;
@@ -52,15 +45,12 @@ export function auth(options?: HonoAuthOptions): MiddlewareHandler<AuthEnv>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one body serves both overloads
 export function auth(options: HonoAuthOptions = {}): MiddlewareHandler<any> {
   const verifier = resolveVerifier(options, ['optional', 'onError']);
-  const responder: Responder =
-    options.realm === undefined && !options.onError ? DEFAULT_RESPONDER : { realm: options.realm ?? DEFAULT_REALM, onError: options.onError };
+  const responder = responders.forOptions(options);
   const optional = options.optional === true;
   // Not an async function: a cached token is answered without a promise or microtask of
   // ours, straight into next().
   return (c, next) => {
-    // Guards fall back to the default answer style, so it is not recorded: a WeakMap entry
-    // per request costs ephemeron work in every GC. Recorded when overriding an earlier auth().
-    if (responder !== DEFAULT_RESPONDER || responders.has(c)) responders.set(c, responder);
+    responders.record(c, responder);
     let outcome: Authentication;
     try {
       const sources = tokenSources(c, responder.realm);
@@ -103,7 +93,7 @@ export function claimCheck(predicate: ClaimPredicate, description?: string): Mid
 
 function guardMiddleware(guard: Guard): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
-    const { realm } = responders.get(c) ?? DEFAULT_RESPONDER;
+    const { realm } = responders.of(c);
     const identity: unknown = c.get('auth');
     // A throwing claimCheck predicate propagates to the app's onError (500 by default).
     const error = isIdentity(identity) ? await guard(identity, realm) : tokenMissing(realm);
@@ -161,7 +151,7 @@ function requestHeader(c: Context, name: 'authorization' | 'content-type'): stri
 /** Answers an AuthHttpError (through the hook); anything else is rethrown to the app's onError. */
 async function answer(e: unknown, c: Context): Promise<Response> {
   if (!(e instanceof AuthHttpError)) throw e;
-  const { onError } = responders.get(c) ?? DEFAULT_RESPONDER;
+  const { onError } = responders.of(c);
   const result = onError ? await onError(e, c) : undefined;
   if (result instanceof Response) return result;
   const headers: Record<string, string> = e.wwwAuthenticate ? { 'WWW-Authenticate': e.wwwAuthenticate } : {};

@@ -49,6 +49,7 @@ export function bearerConformance(name, mod, serve) {
         { method: 'get', path: '/guard-without-auth', middleware: [requiredScopes('read:a')] },
         { method: 'get', path: '/optional-guarded', middleware: [auth({ verifier, optional: true }), requiredScopes('read:a')] },
         { method: 'get', path: '/realm', middleware: [auth({ verifier, realm: 'my "realm"' }), requiredScopes('read:a')] },
+        { method: 'get', path: '/realm-overridden', middleware: [auth({ verifier, realm: 'outer' }), protect, requiredScopes('read:a')] },
         { method: 'get', path: '/custom-body', middleware: [auth({ verifier, onError: (err) => ({ message: `custom ${err.code}`, status: err.status }) }), requiredScopes('read:a')] },
         { method: 'get', path: '/hook-throws', middleware: [auth({ verifier, onError: () => { throw new Error('hook bug'); } })] },
       ]);
@@ -375,6 +376,12 @@ export function bearerConformance(name, mod, serve) {
         const forbidden = await call('/realm', bearer(issuer.mintUser({ scope: 'openid' })));
         assert.equal(forbidden.status, 403);
         assert.match(forbidden.headers.get('www-authenticate'), /^Bearer realm="my 'realm'", error="insufficient_scope"/);
+      });
+
+      test('a later auth() with the default realm overrides an earlier one for the guards after it', async () => {
+        const forbidden = await call('/realm-overridden', bearer(issuer.mintUser({ scope: 'openid' })));
+        assert.equal(forbidden.status, 403);
+        assert.match(forbidden.headers.get('www-authenticate'), /^Bearer realm="api", error="insufficient_scope"/);
       });
 
       test('onError replaces the body, keeps status and challenge, also for guards', async () => {

@@ -1,7 +1,7 @@
-import type { Auth0Verifier, JwtClaims } from '../../index.js';
+import type { Auth0Verifier } from '../../index.js';
 import { isAuth0VerifyError } from '../errors.js';
 import { fromVerifyError, tokenMissing } from './auth-error.js';
-import { extractBearer, type TokenSources } from './bearer.js';
+import { extractBearer, headerCandidate, type TokenSources } from './bearer.js';
 import { toIdentity, type AuthIdentity } from './identity.js';
 
 // Verify failures the client gets as such. Anything else the core reports (ERR_INTERNAL, 500)
@@ -22,7 +22,8 @@ export type Authentication = AuthIdentity | undefined | Promise<AuthIdentity | u
  * handling: a 500, not a disguised 401.
  */
 export function authenticate(verifier: Auth0Verifier, sources: TokenSources, realm: string, optional: boolean): Authentication {
-  const hit = cachedFromHeader(verifier, sources);
+  const candidate = headerCandidate(sources);
+  const hit = candidate === undefined ? null : verifier.verifyCached(candidate);
   if (hit !== null) return toIdentity(hit);
   const token = extractBearer(sources, realm);
   if (token === undefined) {
@@ -36,15 +37,3 @@ export function authenticate(verifier: Auth0Verifier, sources: TokenSources, rea
   });
 }
 
-/**
- * The common case, cheaply: only an `Authorization: Bearer <token>` header, with a token the
- * verifier holds in its cache. A cached token passed a full verification, so it is a valid
- * b64token and `extractBearer` would return exactly it: the regex scan of ~1 kB can be skipped.
- */
-function cachedFromHeader(verifier: Auth0Verifier, sources: TokenSources): JwtClaims | null {
-  const { header } = sources;
-  if (header === undefined || sources.query !== undefined || sources.body !== undefined) return null;
-  if (header.length < 8 || header.charCodeAt(6) !== 32) return null;
-  if (!header.startsWith('Bearer') && header.slice(0, 6).toLowerCase() !== 'bearer') return null;
-  return verifier.verifyCached(header.slice(7));
-}
