@@ -57,9 +57,12 @@ test('missing and non-string tokens reject (never throw synchronously)', async (
   const counted = new Auth0Verifier({ ...issuer.verifierOptions(), maxTokenLength: 100 });
   await rejectsWith(counted.verify(42), 'ERR_TOKEN_MALFORMED');
   await rejectsWith(counted.verify('x'.repeat(200)), 'ERR_TOKEN_MALFORMED');
+  // Within the limit in UTF-16 units (40), over it in UTF-8 bytes (120).
+  await rejectsWith(counted.verify('€'.repeat(40)), 'ERR_TOKEN_MALFORMED');
   const stats = counted.stats();
-  assert.equal(stats.verifies, 2);
-  assert.equal(stats.failed, 2);
+  assert.equal(stats.verifies, 3);
+  assert.equal(stats.failed, 3);
+  assert.equal(stats.cacheMisses, 0);
 });
 
 test('rejection errors carry code, status, an RFC 6750 challenge and no token text', async () => {

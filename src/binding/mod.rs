@@ -1,7 +1,9 @@
 //! The Node.js face of the core: option conversion, promise settling, the class.
 
+mod bound_methods;
 mod claims_templates;
 mod completion;
+mod hot_path;
 mod js;
 mod options;
 mod runtime;

@@ -1,0 +1,119 @@
+//! `verify` and `verifyCached` as raw N-API work, shared by the class methods and the
+//! per-instance bound functions (see bound_methods). Everything here runs once per request
+//! on the JavaScript thread, so it talks to N-API directly and allocates only on a miss.
+
+use crate::binding::completion::{Channel, Deferred};
+use crate::binding::js::{self, RawEnv, RawValue};
+use crate::binding::runtime::runtime;
+use crate::core::errors::{ErrorKind, VerifyError};
+use crate::core::verifier::Verifier;
+use napi::sys;
+use std::sync::Arc;
+
+/// One verifier as the JS thread sees it: the core and its completion channel.
+pub struct VerifierHandle {
+    pub core: Arc<Verifier>,
+    pub channel: Arc<Channel>,
+}
+
+impl VerifierHandle {
+    /// `verify(token)`: a promise, settled right away on a cache hit or a refused input,
+    /// else after verification on the pool. Never throws.
+    pub unsafe fn verify(&self, env: RawEnv, token: RawValue) -> RawValue {
+        let (deferred, promise) = self.channel.create_promise(env);
+        let shared = self.channel.shared();
+        if let Err(error) = self.check_token(env, token) {
+            self.core.count_refused_input();
+            shared.settle(env, deferred, Err(error), false);
+            return promise;
+        }
+        let max = self.core.config.max_token_length;
+        let handled = js::with_utf8(env, token, |text| {
+            if text.len() > max {
+                // Within the limit in UTF-16 units, over it in UTF-8 bytes.
+                self.core.count_refused_input();
+                return shared.settle(env, deferred, Err(VerifyError::too_long(max)), false);
+            }
+            match self.core.verify_cached(text) {
+                Some(claims) => shared.settle(env, deferred, Ok(claims), true),
+                None => {
+                    self.channel.begin_job(env);
+                    self.spawn(text.to_owned(), deferred);
+                }
+            }
+        });
+        if handled.is_none() {
+            // V8 strings always convert (lone surrogates become U+FFFD); kept for safety.
+            self.core.count_refused_input();
+            shared.settle(env, deferred, Err(VerifyError::malformed("token is not valid UTF-8")), false);
+        }
+        promise
+    }
+
+    /// `verifyCached(token)`: the claims (a fresh object) of a cached token that a fresh
+    /// verification would accept right now, else `null` (also while an authorizeUser hook
+    /// is set: the hook may be async). Never throws, never does I/O.
+    pub unsafe fn verify_cached(&self, env: RawEnv, token: RawValue) -> RawValue {
+        let shared = self.channel.shared();
+        // Refused input is neither answered nor counted here: the verify() that follows does.
+        let claims = if shared.has_hook()
+            || js::type_of(env, token) != sys::ValueType::napi_string
+            || js::utf16_len(env, token) > self.core.config.max_token_length
+        {
+            None
+        } else {
+            js::with_utf8(env, token, |text| self.core.verify_cached(text))
+                .flatten()
+                .and_then(|json| shared.claims_of_hit(env, &json).ok())
+        };
+        claims.unwrap_or_else(|| js::null(env))
+    }
+
+    /// Refuses what is not a token before anything is copied: not a string, or longer
+    /// than `maxTokenLength` in UTF-16 units (O(1), and a lower bound of the UTF-8 length,
+    /// so a huge string is refused without being scanned).
+    unsafe fn check_token(&self, env: RawEnv, value: RawValue) -> Result<(), VerifyError> {
+        match js::type_of(env, value) {
+            sys::ValueType::napi_string => {}
+            sys::ValueType::napi_undefined | sys::ValueType::napi_null => {
+                return Err(VerifyError::new(ErrorKind::TokenMissing, "no access token was provided"))
+            }
+            _ => return Err(VerifyError::malformed("token must be a string")),
+        }
+        let max = self.core.config.max_token_length;
+        if js::utf16_len(env, value) > max {
+            return Err(VerifyError::too_long(max));
+        }
+        Ok(())
+    }
+
+    fn spawn(&self, token: String, deferred: Deferred) {
+        let core = self.core.clone();
+        let guard = CompletionGuard { channel: self.channel.clone(), deferred, done: false };
+        runtime().spawn(async move {
+            let mut guard = guard;
+            let result = core.verify(&token).await;
+            guard.done = true;
+            guard.channel.complete(guard.deferred, result);
+        });
+    }
+}
+
+/// Settles the promise with an internal error if a job ends without a result (a panic
+/// inside verification): a promise must never hang and a panic must never reach Node.
+struct CompletionGuard {
+    channel: Arc<Channel>,
+    deferred: Deferred,
+    done: bool,
+}
+
+impl Drop for CompletionGuard {
+    fn drop(&mut self) {
+        if !self.done {
+            self.channel.complete(
+                self.deferred,
+                Err(VerifyError::new(ErrorKind::Internal, "internal error while verifying the token")),
+            );
+        }
+    }
+}
