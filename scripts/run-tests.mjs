@@ -41,7 +41,9 @@ if (files.length === 0) {
 }
 
 const cargo = await run('cargo', ['test', '--lib', '--quiet'], { parse: parseCargo });
-const node = await run(process.execPath, ['--test', '--test-reporter=tap', ...files.map((f) => `__test__/${f}`)], {
+// A test that hangs (a promise never settled) fails after two minutes with its name,
+// instead of holding CI until its job limit.
+const node = await run(process.execPath, ['--test', '--test-timeout=120000', '--test-reporter=tap', ...files.map((f) => `__test__/${f}`)], {
   parse: parseNode,
 });
 
