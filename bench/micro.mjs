@@ -122,6 +122,19 @@ function drive(verify, opts) {
   return spec.sync ? Promise.resolve(driveSync(verify, tokens, opts)) : driveAsync(verify, tokens, { inflight: INFLIGHT, ...opts });
 }
 
+// Count mode (bench/instructions.mjs runs this under callgrind): exactly BENCH_COUNT verifies,
+// nothing timed. A case with cache rounds gets a fresh verifier, so distinct tokens all miss.
+const COUNT = envNumber('BENCH_COUNT', 0);
+if (COUNT) {
+  const first = await spec.setup();
+  await sanity(first.verify);
+  const { verify } = spec.rounds ? await spec.setup() : first;
+  if (spec.rounds) await verify(set.repeated); // JWKS fetch
+  const ops = await drive(verify, { limit: COUNT });
+  console.log(JSON.stringify({ case: name, ops }));
+  process.exit(0);
+}
+
 let result;
 {
   const first = await spec.setup();
