@@ -9,9 +9,8 @@
 //! prototype methods remain for `Auth0Verifier.prototype.verify.call(v, token)`.
 //! A side effect users may like: `const { verify } = verifier` works.
 
-use crate::binding::hot_path::VerifierHandle;
+use crate::binding::hot_path::{internal_error, VerifierHandle};
 use crate::binding::js::{self, RawEnv, RawValue};
-use crate::core::errors::{ErrorKind, VerifyError};
 use napi::sys;
 use std::ffi::{c_void, CStr};
 use std::ptr;
@@ -79,8 +78,7 @@ unsafe extern "C" fn verify_callback(env: RawEnv, info: sys::napi_callback_info)
             let mut deferred = ptr::null_mut();
             let mut promise = ptr::null_mut();
             sys::napi_create_promise(env, &mut deferred, &mut promise);
-            let error = VerifyError::new(ErrorKind::Internal, "internal error while verifying the token");
-            sys::napi_reject_deferred(env, deferred, js::verify_error(env, &error, ""));
+            sys::napi_reject_deferred(env, deferred, js::verify_error(env, &internal_error(), ""));
             promise
         }
     }

@@ -22,17 +22,23 @@ impl VerifierHandle {
     pub unsafe fn verify(&self, env: RawEnv, token: RawValue) -> RawValue {
         let (deferred, promise) = self.channel.create_promise(env);
         let shared = self.channel.shared();
-        if let Err(error) = self.check_token(env, token) {
+        // Input refused before the pipeline: answered now, still counted.
+        let refuse = |error: VerifyError| {
             self.core.count_refused_input();
             shared.settle(env, deferred, Err(error), false);
-            return promise;
-        }
+        };
+        let units = match self.check_token(env, token) {
+            Ok(units) => units,
+            Err(error) => {
+                refuse(error);
+                return promise;
+            }
+        };
         let max = self.core.config.max_token_length;
-        let handled = js::with_utf8(env, token, |text| {
+        let handled = js::with_utf8(env, token, units, |text| {
             if text.len() > max {
                 // Within the limit in UTF-16 units, over it in UTF-8 bytes.
-                self.core.count_refused_input();
-                return shared.settle(env, deferred, Err(VerifyError::too_long(max)), false);
+                return refuse(VerifyError::too_long(max));
             }
             match self.core.verify_cached(text) {
                 Some(claims) => shared.settle(env, deferred, Ok(claims), true),
@@ -44,8 +50,7 @@ impl VerifierHandle {
         });
         if handled.is_none() {
             // V8 strings always convert (lone surrogates become U+FFFD); kept for safety.
-            self.core.count_refused_input();
-            shared.settle(env, deferred, Err(VerifyError::malformed("token is not valid UTF-8")), false);
+            refuse(VerifyError::malformed("token is not valid UTF-8"));
         }
         promise
     }
@@ -56,23 +61,21 @@ impl VerifierHandle {
     pub unsafe fn verify_cached(&self, env: RawEnv, token: RawValue) -> RawValue {
         let shared = self.channel.shared();
         // Refused input is neither answered nor counted here: the verify() that follows does.
-        let claims = if shared.has_hook()
-            || js::type_of(env, token) != sys::ValueType::napi_string
-            || js::utf16_len(env, token) > self.core.config.max_token_length
-        {
+        let units = if shared.has_hook() || js::type_of(env, token) != sys::ValueType::napi_string {
             None
         } else {
-            js::with_utf8(env, token, |text| self.core.verify_cached(text))
-                .flatten()
-                .and_then(|json| shared.claims_of_hit(env, &json).ok())
+            Some(js::utf16_len(env, token)).filter(|&units| units <= self.core.config.max_token_length)
         };
-        claims.unwrap_or_else(|| js::null(env))
+        units
+            .and_then(|units| js::with_utf8(env, token, units, |text| self.core.verify_cached(text)).flatten())
+            .and_then(|json| shared.claims_of_hit(env, &json).ok())
+            .unwrap_or_else(|| js::null(env))
     }
 
     /// Refuses what is not a token before anything is copied: not a string, or longer
     /// than `maxTokenLength` in UTF-16 units (O(1), and a lower bound of the UTF-8 length,
-    /// so a huge string is refused without being scanned).
-    unsafe fn check_token(&self, env: RawEnv, value: RawValue) -> Result<(), VerifyError> {
+    /// so a huge string is refused without being scanned). Ok: that UTF-16 length.
+    unsafe fn check_token(&self, env: RawEnv, value: RawValue) -> Result<usize, VerifyError> {
         match js::type_of(env, value) {
             sys::ValueType::napi_string => {}
             sys::ValueType::napi_undefined | sys::ValueType::napi_null => {
@@ -81,10 +84,11 @@ impl VerifierHandle {
             _ => return Err(VerifyError::malformed("token must be a string")),
         }
         let max = self.core.config.max_token_length;
-        if js::utf16_len(env, value) > max {
+        let units = js::utf16_len(env, value);
+        if units > max {
             return Err(VerifyError::too_long(max));
         }
-        Ok(())
+        Ok(units)
     }
 
     fn spawn(&self, token: String, deferred: Deferred) {
@@ -99,6 +103,11 @@ impl VerifierHandle {
     }
 }
 
+/// What a verify promise rejects with when our own code failed (a panic): never expected.
+pub fn internal_error() -> VerifyError {
+    VerifyError::new(ErrorKind::Internal, "internal error while verifying the token")
+}
+
 /// Settles the promise with an internal error if a job ends without a result (a panic
 /// inside verification): a promise must never hang and a panic must never reach Node.
 struct CompletionGuard {
@@ -110,10 +119,7 @@ struct CompletionGuard {
 impl Drop for CompletionGuard {
     fn drop(&mut self) {
         if !self.done {
-            self.channel.complete(
-                self.deferred,
-                Err(VerifyError::new(ErrorKind::Internal, "internal error while verifying the token")),
-            );
+            self.channel.complete(self.deferred, Err(internal_error()));
         }
     }
 }

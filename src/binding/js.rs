@@ -68,11 +68,11 @@ pub unsafe fn read_utf8(env: RawEnv, value: RawValue, len: usize) -> Option<Stri
 
 /// Calls `f` with a JS string's UTF-8 text, copied into a stack buffer when it fits (the
 /// common token size), so a cache lookup costs no allocation and one pass over the string.
+/// `units`: the string's `utf16_len`, which callers have already checked against their limit.
 /// `None`: not valid UTF-8 (cannot happen for V8 strings, which encode lone surrogates as U+FFFD).
-pub unsafe fn with_utf8<R>(env: RawEnv, value: RawValue, f: impl FnOnce(&str) -> R) -> Option<R> {
+pub unsafe fn with_utf8<R>(env: RawEnv, value: RawValue, units: usize, f: impl FnOnce(&str) -> R) -> Option<R> {
     const STACK: usize = 2048;
     let mut buf = [0u8; STACK];
-    let units = utf16_len(env, value);
     if units < STACK {
         let mut written = 0usize;
         sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr() as *mut c_char, STACK, &mut written);
