@@ -13,6 +13,8 @@
 //! tears the environment down first (process.exit, worker termination), `alive` turns
 //! false and workers stop touching the TSFN.
 
+use crate::binding::claims_builder::ClaimsBuilder;
+use crate::binding::claims_plan::ClaimsPlan;
 use crate::binding::claims_templates::{self, ClaimsTemplates};
 use crate::binding::js::{self, RawEnv, RawValue};
 use crate::core::errors::{ErrorKind, VerifyError};
@@ -28,6 +30,16 @@ pub struct Deferred(usize);
 pub struct Done {
     deferred: Deferred,
     result: Result<Arc<str>, VerifyError>,
+    /// How to build the claims without `JSON.parse` (see claims_plan), when possible.
+    plan: Option<ClaimsPlan>,
+}
+
+/// Where a settled result comes from, which decides how its claims object is made.
+pub enum Source<'a> {
+    /// The token cache (its claims may have a template: see claims_templates).
+    CacheHit,
+    /// A verification on the pool, or input refused before it (see claims_plan).
+    Verified(Option<&'a ClaimsPlan>),
 }
 
 /// JS-thread state, only ever read or written on the JS thread.
@@ -38,6 +50,7 @@ struct JsState {
     settle_async: sys::napi_ref,
     copy_claims: sys::napi_ref,
     templates: ClaimsTemplates,
+    builder: ClaimsBuilder,
     /// Jobs handed to the pool and not yet settled; the TSFN keeps the event loop alive
     /// only while this is non-zero.
     pending: usize,
@@ -76,7 +89,7 @@ unsafe extern "C" fn call_js(env: RawEnv, _js_callback: RawValue, context: *mut 
         for done in batch {
             let mut scope = ptr::null_mut();
             sys::napi_open_handle_scope(env, &mut scope);
-            shared.settle(env, done.deferred, done.result, false);
+            shared.settle(env, done.deferred, done.result, Source::Verified(done.plan.as_ref()));
             sys::napi_close_handle_scope(env, scope);
         }
         let mut state = shared.js.0.borrow_mut();
@@ -98,6 +111,7 @@ unsafe extern "C" fn finalize(env: RawEnv, _data: *mut c_void, context: *mut c_v
             sys::napi_delete_reference(env, r);
         }
         state.templates.clear(env);
+        state.builder.clear(env);
     }
 }
 
@@ -131,6 +145,7 @@ impl Channel {
                 settle_async: js::reference(env, settle_async),
                 copy_claims: js::reference(env, copy_claims),
                 templates: ClaimsTemplates::new(templates),
+                builder: ClaimsBuilder::new(),
                 pending: 0,
             })),
         });
@@ -181,10 +196,10 @@ impl Channel {
     }
 
     /// Called from any thread when a job finishes.
-    pub fn complete(&self, deferred: Deferred, result: Result<Arc<str>, VerifyError>) {
+    pub fn complete(&self, deferred: Deferred, result: Result<Arc<str>, VerifyError>, plan: Option<ClaimsPlan>) {
         let wake = {
             let mut queue = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
-            queue.push(Done { deferred, result });
+            queue.push(Done { deferred, result, plan });
             queue.len() == 1
         };
         if wake {
@@ -254,9 +269,19 @@ impl Shared {
         Ok(parsed)
     }
 
+    /// A fresh claims object for a verification that just ran on the pool: built from its
+    /// compiled shape when there is one, else parsed. JS thread.
+    unsafe fn claims_of_verified(&self, env: RawEnv, claims_json: &str, plan: Option<&ClaimsPlan>) -> Result<RawValue, RawValue> {
+        if let Some(plan) = plan {
+            if let Some(claims) = self.js.0.borrow_mut().builder.build(env, claims_json, plan) {
+                return Ok(claims);
+            }
+        }
+        self.parse_claims(env, claims_json)
+    }
+
     /// Resolves or rejects one verify promise (JS thread). Runs the hook on success.
-    /// `cached`: the result came from the token cache (its claims may have a template).
-    pub unsafe fn settle(&self, env: RawEnv, deferred: Deferred, result: Result<Arc<str>, VerifyError>, cached: bool) {
+    pub unsafe fn settle(&self, env: RawEnv, deferred: Deferred, result: Result<Arc<str>, VerifyError>, source: Source) {
         let deferred = deferred.0 as sys::napi_deferred;
         let claims_json = match result {
             Ok(json) => json,
@@ -265,7 +290,11 @@ impl Shared {
                 return;
             }
         };
-        let claims = match if cached { self.claims_of_hit(env, &claims_json) } else { self.parse_claims(env, &claims_json) } {
+        let claims = match source {
+            Source::CacheHit => self.claims_of_hit(env, &claims_json),
+            Source::Verified(plan) => self.claims_of_verified(env, &claims_json, plan),
+        };
+        let claims = match claims {
             Ok(claims) => claims,
             Err(error) => {
                 sys::napi_reject_deferred(env, deferred, error);

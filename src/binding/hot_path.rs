@@ -2,7 +2,8 @@
 //! per-instance bound functions (see bound_methods). Everything here runs once per request
 //! on the JavaScript thread, so it talks to N-API directly and allocates only on a miss.
 
-use crate::binding::completion::{Channel, Deferred};
+use crate::binding::claims_plan;
+use crate::binding::completion::{Channel, Deferred, Source};
 use crate::binding::js::{self, RawEnv, RawValue};
 use crate::binding::runtime::runtime;
 use crate::core::errors::{ErrorKind, VerifyError};
@@ -25,7 +26,7 @@ impl VerifierHandle {
         // Input refused before the pipeline: answered now, still counted.
         let refuse = |error: VerifyError| {
             self.core.count_refused_input();
-            shared.settle(env, deferred, Err(error), false);
+            shared.settle(env, deferred, Err(error), Source::Verified(None));
         };
         let units = match self.check_token(env, token) {
             Ok(units) => units,
@@ -41,7 +42,7 @@ impl VerifierHandle {
                 return refuse(VerifyError::too_long(max));
             }
             match self.core.verify_cached(text) {
-                Some(claims) => shared.settle(env, deferred, Ok(claims), true),
+                Some(claims) => shared.settle(env, deferred, Ok(claims), Source::CacheHit),
                 None => {
                     self.channel.begin_job(env);
                     self.spawn(text.to_owned(), deferred);
@@ -97,8 +98,10 @@ impl VerifierHandle {
         runtime().spawn(async move {
             let mut guard = guard;
             let result = core.verify(&token).await;
+            // Off the JS thread: how to build the claims there without JSON.parse.
+            let plan = result.as_ref().ok().and_then(|json| claims_plan::plan(json));
             guard.done = true;
-            guard.channel.complete(guard.deferred, result);
+            guard.channel.complete(guard.deferred, result, plan);
         });
     }
 }
@@ -119,7 +122,7 @@ struct CompletionGuard {
 impl Drop for CompletionGuard {
     fn drop(&mut self) {
         if !self.done {
-            self.channel.complete(self.deferred, Err(internal_error()));
+            self.channel.complete(self.deferred, Err(internal_error()), None);
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The Node.js face of the core: option conversion, promise settling, the class.
 
 mod bound_methods;
+mod claims_builder;
+mod claims_plan;
 mod claims_templates;
 mod completion;
 mod hot_path;

@@ -1,0 +1,128 @@
+//! Claims objects for cache misses from compiled shapes instead of `JSON.parse` (JS thread).
+//!
+//! A shape (see claims_plan) is compiled into a function returning an object literal the
+//! second time it is seen; from then on, a payload of that shape costs one call with its
+//! leaves (new JS strings and numbers) as arguments, and every call gets its own objects
+//! and arrays, as from `JSON.parse`.
+//!
+//! Bounded: at most `MAX_SHAPES` compiled shapes; later new shapes use `JSON.parse`.
+
+use crate::binding::claims_plan::{self, ClaimsPlan, LeafKind, MAX_LEAVES};
+use crate::binding::js::{self, RawEnv, RawValue};
+use napi::sys;
+use std::collections::{HashMap, HashSet};
+use std::ptr;
+
+const MAX_SHAPES: usize = 64;
+/// Shapes seen once are remembered (to compile on the second sighting) up to this many.
+const MAX_CANDIDATES: usize = 1024;
+
+struct Shape {
+    /// The skeleton: every gap between leaves, concatenated, with each gap's length.
+    skeleton: Box<[u8]>,
+    gap_lens: Box<[u32]>,
+    kinds: Box<[u8]>,
+    build: sys::napi_ref,
+}
+
+fn kind_tag(kind: LeafKind) -> u8 {
+    match kind {
+        LeafKind::Str => 1,
+        LeafKind::Num(_) => 2,
+    }
+}
+
+impl Shape {
+    /// Whether `json` (with these leaves) has exactly this skeleton.
+    fn matches(&self, json: &str, plan: &ClaimsPlan) -> bool {
+        if plan.leaves.len() != self.kinds.len()
+            || !plan.leaves.iter().zip(self.kinds.iter()).all(|(l, &k)| kind_tag(l.kind) == k)
+        {
+            return false;
+        }
+        let mut offset = 0;
+        for (gap, &len) in claims_plan::gaps(json, &plan.leaves).zip(self.gap_lens.iter()) {
+            let len = len as usize;
+            if gap.len() != len || gap != &self.skeleton[offset..offset + len] {
+                return false;
+            }
+            offset += len;
+        }
+        true
+    }
+}
+
+pub struct ClaimsBuilder {
+    shapes: HashMap<u64, Shape>,
+    seen_once: HashSet<u64>,
+    /// Set when a shape did not compile (never expected): stop trying, use `JSON.parse`.
+    disabled: bool,
+    /// Reused argument buffer (handles are only valid within the caller's scope).
+    args: Vec<RawValue>,
+}
+
+impl ClaimsBuilder {
+    pub fn new() -> ClaimsBuilder {
+        ClaimsBuilder { shapes: HashMap::new(), seen_once: HashSet::new(), disabled: false, args: Vec::with_capacity(32) }
+    }
+
+    /// A fresh claims object for `json`, or `None`: use `JSON.parse`.
+    pub unsafe fn build(&mut self, env: RawEnv, json: &str, plan: &ClaimsPlan) -> Option<RawValue> {
+        if !self.shapes.contains_key(&plan.fingerprint) && !self.learn(env, json, plan) {
+            return None;
+        }
+        let shape = self.shapes.get_mut(&plan.fingerprint)?;
+        if !shape.matches(json, plan) {
+            return None; // a fingerprint collision with another shape
+        }
+        self.args.clear();
+        for leaf in plan.leaves.iter() {
+            let value = match leaf.kind {
+                LeafKind::Num(n) => {
+                    let mut v = ptr::null_mut();
+                    sys::napi_create_double(env, n, &mut v);
+                    v
+                }
+                LeafKind::Str => js::text(env, leaf.text(json)),
+            };
+            self.args.push(value);
+        }
+        js::call(env, js::undefined(env), js::deref(env, shape.build), &self.args).ok()
+    }
+
+    /// Compiles the shape of `json` if it is seen for the second time and there is room.
+    unsafe fn learn(&mut self, env: RawEnv, json: &str, plan: &ClaimsPlan) -> bool {
+        if self.disabled || self.shapes.len() >= MAX_SHAPES || plan.leaves.len() > MAX_LEAVES {
+            return false;
+        }
+        if self.seen_once.len() >= MAX_CANDIDATES {
+            self.seen_once.clear();
+        }
+        if self.seen_once.insert(plan.fingerprint) {
+            return false; // first sighting: one-off payloads never cost a compile
+        }
+        let Some(build) = js::compile(env, &claims_plan::builder_source(json, &plan.leaves)) else {
+            self.disabled = true;
+            return false;
+        };
+        let gaps: Vec<&[u8]> = claims_plan::gaps(json, &plan.leaves).collect();
+        self.seen_once.remove(&plan.fingerprint);
+        self.shapes.insert(
+            plan.fingerprint,
+            Shape {
+                skeleton: gaps.concat().into_boxed_slice(),
+                gap_lens: gaps.iter().map(|g| g.len() as u32).collect(),
+                kinds: plan.leaves.iter().map(|l| kind_tag(l.kind)).collect(),
+                build: js::reference(env, build),
+            },
+        );
+        true
+    }
+
+    /// Deletes every reference (environment teardown).
+    pub unsafe fn clear(&mut self, env: RawEnv) {
+        for (_, shape) in self.shapes.drain() {
+            sys::napi_delete_reference(env, shape.build);
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! A verified payload's JSON split into a skeleton and its leaves, computed on the worker
+//! thread so the JS thread can build the claims object without `JSON.parse`.
+//!
+//! Why: `JSON.parse` of the ~300-byte claims of an Auth0 access token was the largest single
+//! cost of a cache miss on the JS thread (V8 scans every string, then builds the object
+//! member by member). Tokens from one tenant share their structure: the same members in the
+//! same order, and most values (`iss`, `aud`, `azp`, `scope`, permissions) repeat too. So the
+//! skeleton (the JSON with every string and number cut out) identifies a shape, and a shape
+//! becomes a compiled JS function returning an object literal with the leaves as its
+//! arguments (see claims_builder). Creating a literal costs V8 a fraction of parsing it.
+//!
+//! Exactness: a JSON text without `__proto__` members, evaluated as a JS object literal,
+//! gives what `JSON.parse` gives (same members, order, values, fresh arrays and objects;
+//! JSON is a subset of JS since ES2019). Strings are cut out only when they hold no escape,
+//! so their raw bytes are their value and a key's raw text is a valid JS string literal.
+//! Anything else (escapes, `__proto__`, deep nesting, very many leaves) has no plan, and
+//! the caller uses `JSON.parse`, as before.
+
+/// More leaves than this: `JSON.parse` (a function with thousands of parameters would
+/// compile slowly, and no access token looks like that).
+pub const MAX_LEAVES: usize = 256;
+/// Deeper nesting than this: `JSON.parse` (keeps generated source far from parser limits).
+const MAX_DEPTH: usize = 32;
+/// Longer payloads than this: `JSON.parse` (the skeleton is kept per shape).
+const MAX_JSON_BYTES: usize = 16 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LeafKind {
+    /// A string without escapes: its value is `json[start + 1..end - 1]`.
+    Str,
+    /// A number, already converted exactly as `JSON.parse` converts it.
+    Num(f64),
+}
+
+/// A cut-out value: `json[start..end]` (quotes included for strings).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Leaf {
+    pub start: u32,
+    pub end: u32,
+    pub kind: LeafKind,
+}
+
+impl Leaf {
+    /// The string value of a `Str` leaf.
+    pub fn text<'a>(&self, json: &'a str) -> &'a str {
+        &json[self.start as usize + 1..self.end as usize - 1]
+    }
+}
+
+#[derive(Debug)]
+pub struct ClaimsPlan {
+    /// Hash of the skeleton and the leaf kinds: finds a compiled shape (which then compares
+    /// the skeleton itself, so a collision only costs a `JSON.parse`).
+    pub fingerprint: u64,
+    pub leaves: Box<[Leaf]>,
+}
+
+/// The plan for `json` (a payload the core already parsed as a strict JSON object), or
+/// `None` when it must go through `JSON.parse`.
+pub fn plan(json: &str) -> Option<ClaimsPlan> {
+    let bytes = json.as_bytes();
+    if bytes.len() > MAX_JSON_BYTES {
+        return None;
+    }
+    let mut leaves = Vec::new();
+    // One entry per open container: true for an object.
+    let mut open: Vec<bool> = Vec::new();
+    let mut want_key = false;
+    let mut hash = Fingerprint::new();
+    let mut gap_start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'[' => {
+                open.push(bytes[i] == b'{');
+                if open.len() > MAX_DEPTH {
+                    return None;
+                }
+                want_key = bytes[i] == b'{';
+                i += 1;
+            }
+            b'}' | b']' => {
+                open.pop()?;
+                want_key = false;
+                i += 1;
+            }
+            b',' => {
+                want_key = open.last().copied()?;
+                i += 1;
+            }
+            b':' => {
+                want_key = false;
+                i += 1;
+            }
+            b'"' => {
+                let start = i;
+                let len = bytes[i + 1..].iter().position(|&b| b == b'"' || b == b'\\')?;
+                let end = i + 1 + len;
+                if bytes[end] != b'"' {
+                    return None; // an escape: JSON.parse decodes it
+                }
+                i = end + 1;
+                if want_key {
+                    if &bytes[start + 1..end] == b"__proto__" {
+                        return None; // a literal would set the prototype instead
+                    }
+                    continue; // keys stay in the skeleton
+                }
+                hash.gap(&bytes[gap_start..start], 1);
+                leaves.push(Leaf { start: start as u32, end: i as u32, kind: LeafKind::Str });
+                gap_start = i;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < bytes.len() && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                    i += 1;
+                }
+                // Rust and V8 both round a decimal to the nearest double; "-0" stays -0.
+                let value: f64 = json[start..i].parse().ok()?;
+                hash.gap(&bytes[gap_start..start], 2);
+                leaves.push(Leaf { start: start as u32, end: i as u32, kind: LeafKind::Num(value) });
+                gap_start = i;
+            }
+            // true, false, null and whitespace stay in the skeleton as they are.
+            b't' | b'f' | b'n' | b'r' | b'u' | b'e' | b'a' | b'l' | b's' | b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            _ => return None,
+        }
+        if leaves.len() > MAX_LEAVES {
+            return None;
+        }
+    }
+    if !open.is_empty() {
+        return None;
+    }
+    hash.gap(&bytes[gap_start..], 0);
+    Some(ClaimsPlan { fingerprint: hash.finish(), leaves: leaves.into_boxed_slice() })
+}
+
+/// The parts of `json` between its leaves: the skeleton, in order (one more than leaves).
+pub fn gaps<'a>(json: &'a str, leaves: &'a [Leaf]) -> impl Iterator<Item = &'a [u8]> + 'a {
+    let bytes = json.as_bytes();
+    let starts = std::iter::once(0).chain(leaves.iter().map(|l| l.end as usize));
+    let ends = leaves.iter().map(|l| l.start as usize).chain(std::iter::once(bytes.len()));
+    starts.zip(ends).map(move |(s, e)| &bytes[s..e])
+}
+
+/// JS source of the shape's builder: `(function (a0, a1, ...) { return <skeleton>; })`
+/// with leaf `i` replaced by `a<i>`. Only keys, punctuation, whitespace and the literals
+/// true/false/null remain of the JSON, all valid JS as they are.
+pub fn builder_source(json: &str, leaves: &[Leaf]) -> String {
+    let mut source = String::with_capacity(json.len() + 64);
+    source.push_str("(function claimsOfShape(");
+    for i in 0..leaves.len() {
+        if i > 0 {
+            source.push(',');
+        }
+        source.push_str(&format!("a{i}"));
+    }
+    source.push_str(") {\n  return ");
+    for (i, gap) in gaps(json, leaves).enumerate() {
+        if i > 0 {
+            source.push_str(&format!("a{}", i - 1));
+        }
+        // A gap is a byte range of valid UTF-8 cut at ASCII delimiters.
+        source.push_str(std::str::from_utf8(gap).unwrap_or("\u{0}"));
+    }
+    source.push_str(";\n})");
+    source
+}
+
+/// FxHash-style mixing of the gaps and leaf kinds (not collision-resistant: matches are
+/// confirmed against the stored skeleton).
+struct Fingerprint(u64);
+
+impl Fingerprint {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+
+    fn new() -> Fingerprint {
+        Fingerprint(0)
+    }
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::K);
+    }
+    fn gap(&mut self, bytes: &[u8], kind: u64) {
+        self.mix(bytes.len() as u64);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.mix(u64::from_le_bytes(chunk.try_into().expect("8-byte chunk")));
+        }
+        for &b in chunks.remainder() {
+            self.mix(b as u64);
+        }
+        self.mix(kind);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(json: &str) -> Vec<String> {
+        let p = plan(json).expect("a plan");
+        p.leaves
+            .iter()
+            .map(|l| match l.kind {
+                LeafKind::Str => format!("s:{}", l.text(json)),
+                LeafKind::Num(n) => format!("n:{n:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cuts_values_not_keys() {
+        let json = r#"{"iss":"https://t/","aud":["a","b"],"exp":17,"ok":true,"x":null,"n":{"k":-0}}"#;
+        assert_eq!(texts(json), ["s:https://t/", "s:a", "s:b", "n:17.0", "n:-0.0"]);
+        let p = plan(json).unwrap();
+        let skeleton: Vec<u8> = gaps(json, &p.leaves).flatten().copied().collect();
+        assert_eq!(String::from_utf8(skeleton).unwrap(), r#"{"iss":,"aud":[,],"exp":,"ok":true,"x":null,"n":{"k":}}"#);
+    }
+
+    #[test]
+    fn same_shape_same_fingerprint() {
+        let a = plan(r#"{"sub":"u1","exp":1,"aud":["x"]}"#).unwrap();
+        let b = plan(r#"{"sub":"user-two","exp":123456,"aud":["yy"]}"#).unwrap();
+        let c = plan(r#"{"sub":"u1","exp":"1","aud":["x"]}"#).unwrap();
+        let d = plan(r#"{"sub":"u1","exp":1,"aud":["x","y"]}"#).unwrap();
+        assert_eq!(a.fingerprint, b.fingerprint);
+        assert_ne!(a.fingerprint, c.fingerprint, "a number and a string leaf differ");
+        assert_ne!(a.fingerprint, d.fingerprint);
+    }
+
+    #[test]
+    fn numbers_convert_like_json_parse() {
+        let json = r#"{"a":1e400,"b":-1e400,"c":9007199254740993,"d":1.5E-7,"e":0.1,"f":-0.0,"g":1E+2}"#;
+        assert_eq!(
+            texts(json),
+            ["n:inf", "n:-inf", "n:9007199254740992.0", "n:1.5e-7", "n:0.1", "n:-0.0", "n:100.0"]
+        );
+    }
+
+    #[test]
+    fn no_plan_for_what_a_literal_would_change() {
+        for json in [
+            r#"{"a":"x\"y"}"#,
+            r#"{"a\u0062":1}"#,
+            r#"{"__proto__":{"admin":true}}"#,
+            r#"{"a":{"__proto__":1}}"#,
+            r#"{"a":"\u00e9"}"#,
+        ] {
+            assert!(plan(json).is_none(), "{json}");
+        }
+        // "__proto__" as a value is only a string.
+        assert_eq!(texts(r#"{"a":"__proto__"}"#), ["s:__proto__"]);
+    }
+
+    #[test]
+    fn limits() {
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(40), "]".repeat(40));
+        assert!(plan(&deep).is_none());
+        let wide = format!("{{\"a\":[{}]}}", vec!["1"; MAX_LEAVES + 1].join(","));
+        assert!(plan(&wide).is_none());
+        let ok = format!("{{\"a\":[{}]}}", vec!["1"; MAX_LEAVES].join(","));
+        assert!(plan(&ok).is_some());
+    }
+
+    #[test]
+    fn non_ascii_and_whitespace() {
+        let json = "{ \"név\" : \"Zoë €\" ,\n\"n\":[ 1 , 2 ] }";
+        assert_eq!(texts(json), ["s:Zoë €", "n:1.0", "n:2.0"]);
+    }
+
+    #[test]
+    fn builder_source_replaces_leaves() {
+        let json = r#"{"iss":"i","aud":["a",2],"ok":false}"#;
+        let p = plan(json).unwrap();
+        assert_eq!(
+            builder_source(json, &p.leaves),
+            "(function claimsOfShape(a0,a1,a2) {\n  return {\"iss\":a0,\"aud\":[a1,a2],\"ok\":false};\n})"
+        );
+    }
+}
