@@ -15,7 +15,8 @@
 // jose: libuv's pool, fast-jwt: the JS thread).
 //
 // Environment: BENCH_INSTR_N1 (2000), BENCH_INSTR_N2 (6000) for cache hits; distinct-token cases
-// use a tenth of that. Results: stdout and bench/results/instructions.md.
+// use half of that; BENCH_INSTR_WARMUP (2000) verifies first. Results: stdout and
+// bench/results/instructions.md.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,10 @@ import { mintTokenSet } from './lib/tokens.mjs';
 
 const N1 = envNumber('BENCH_INSTR_N1', 2000);
 const N2 = envNumber('BENCH_INSTR_N2', 6000);
+// Verifies before counting in both runs (see micro.mjs count mode).
+const WARMUP = envNumber('BENCH_INSTR_WARMUP', 2000);
+// Distinct-token cases count half as many verifies (each one costs an RSA verify).
+const DISTINCT_SHARE = 2;
 const CASES = [
   // [case, label, distinct?]
   ['ours-repeated-sync', 'auth0-native verifyCached() (sync cache hit)', false],
@@ -45,7 +50,7 @@ const { startLocalIssuer } = require('./dist/testing/index.js');
 const issuer = await startLocalIssuer();
 const work = mkdtempSync(join(tmpdir(), 'auth0-native-instr-'));
 const tokensFile = join(work, 'tokens.json');
-const distinctNeeded = Math.ceil(N2 / 10) + 16;
+const distinctNeeded = Math.ceil(N2 / DISTINCT_SHARE) + WARMUP;
 writeFileSync(tokensFile, JSON.stringify(mintTokenSet(issuer, distinctNeeded)));
 
 /** Runs a child to its end without blocking this process (it serves the child's JWKS). */
@@ -70,7 +75,7 @@ async function count(name, n) {
     '--tool=callgrind', '--separate-threads=yes', '--fair-sched=yes', `--callgrind-out-file=${dir}/out.%p`,
     process.execPath, '--single-threaded', join(ROOT, 'bench', 'micro.mjs'), name,
   ];
-  const env = { ...process.env, BENCH_TOKENS_FILE: tokensFile, BENCH_COUNT: String(n), BENCH_INFLIGHT: '1' };
+  const env = { ...process.env, BENCH_TOKENS_FILE: tokensFile, BENCH_COUNT: String(n), BENCH_COUNT_WARMUP: String(WARMUP), BENCH_INFLIGHT: '1' };
   const result = await run('valgrind', args, { cwd: ROOT, env });
   const reported = /"ops":(\d+)/.exec(result.stdout);
   if (result.status !== 0 || !reported || Number(reported[1]) !== n) {
@@ -90,7 +95,7 @@ async function count(name, n) {
 
 const rows = [];
 for (const [name, label, distinct] of CASES) {
-  const [n1, n2] = distinct ? [N1 / 10, N2 / 10] : [N1, N2];
+  const [n1, n2] = distinct ? [N1 / DISTINCT_SHARE, N2 / DISTINCT_SHARE] : [N1, N2];
   console.error(`counting ${name} (${n1} and ${n2} verifies under callgrind)...`);
   const a = await count(name, n1);
   const b = await count(name, n2);
@@ -111,7 +116,7 @@ const env = machine();
 const lines = [
   `## JS-thread instructions per verify (callgrind, ${new Date().toISOString().slice(0, 10)})`,
   '',
-  `Machine: ${env.nproc} CPUs, ${env.cpu}, Node ${env.node}. ${fmt(N2 - N1)} cache hits / ${fmt((N2 - N1) / 10)} distinct tokens counted per case (difference of two runs), one verify in flight, V8 --single-threaded.`,
+  `Machine: ${env.nproc} CPUs, ${env.cpu}, Node ${env.node}. ${fmt(N2 - N1)} cache hits / ${fmt((N2 - N1) / DISTINCT_SHARE)} distinct tokens counted per case (difference of two runs), one verify in flight, V8 --single-threaded.`,
   '"ours / this": this row\'s JS-thread instructions divided by ours for the same kind of work (>1: ours costs the event loop less).',
   '',
   '| case | JS-thread instructions / verify | ours / this | other threads / verify |',
