@@ -194,3 +194,56 @@ test('the authorizeUser hook gets the built claims object, and what it resolves 
   }
   await assert.rejects(verifier.verify(issuer.mintUser({ sub: 'denied' })), { code: 'ERR_ACCESS_DENIED' });
 });
+
+/**
+ * Counts the verifier's own JSON.parse calls: a verifier takes `JSON.parse` when it is
+ * constructed, so a wrapper installed around construction sees exactly its parses.
+ */
+function countingParses(options) {
+  const original = JSON.parse;
+  const counter = { parses: 0 };
+  JSON.parse = function countedParse(...args) {
+    counter.parses++;
+    return original.apply(this, args);
+  };
+  try {
+    counter.verifier = new Auth0Verifier(options);
+  } finally {
+    JSON.parse = original;
+  }
+  return counter;
+}
+
+test('a payload shape is parsed on its first two tokens, then built without JSON.parse', async () => {
+  const exp = Math.floor(Date.now() / 1000) + 3600;
+  const counter = countingParses({ ...issuer.verifierOptions(), tokenCacheSize: 0 });
+  // Leading and inner line breaks included: the builder must not return undefined for them.
+  const shapes = [
+    (i) => `{"iss":"${issuer.issuer}","aud":"${issuer.audience}","exp":${exp},"sub":"u${i}"}`,
+    (i) => `\n{"iss":"${issuer.issuer}",\r\n"aud":"${issuer.audience}","exp":${exp},"sub":"u${i}"}`,
+    (i) => `\r\n {"iss":"${issuer.issuer}","aud":["${issuer.audience}"],"exp":${exp + i}}\n`,
+  ];
+  for (const make of shapes) {
+    const before = counter.parses;
+    for (let i = 0; i < 5; i++) {
+      const payload = make(i);
+      assertSameAsJsonParse(await counter.verifier.verify(issuer.mint({}, { rawPayload: payload })), JSON.parse(payload));
+    }
+    // First sighting parses; the second compiles the shape (and parses once more on the way).
+    assert.ok(counter.parses - before <= 2, `${JSON.stringify(make(0))}: ${counter.parses - before} parses for 5 tokens`);
+  }
+});
+
+test('payloads a literal cannot express go through JSON.parse every time', async () => {
+  const exp = Math.floor(Date.now() / 1000) + 3600;
+  const counter = countingParses({ ...issuer.verifierOptions(), tokenCacheSize: 0 });
+  const base = `"iss":"${issuer.issuer}","aud":"${issuer.audience}","exp":${exp}`;
+  for (const make of [(i) => `{${base},"__proto__":{"n":${i}}}`, (i) => `{${base},"s":"a\\"${i}"}`]) {
+    const before = counter.parses;
+    for (let i = 0; i < 4; i++) {
+      const payload = make(i);
+      assertSameAsJsonParse(await counter.verifier.verify(issuer.mint({}, { rawPayload: payload })), JSON.parse(payload));
+    }
+    assert.equal(counter.parses - before, 4);
+  }
+});

@@ -55,15 +55,15 @@ impl Shape {
 pub struct ClaimsBuilder {
     shapes: HashMap<u64, Shape>,
     seen_once: HashSet<u64>,
-    /// Set when a shape did not compile (never expected): stop trying, use `JSON.parse`.
-    disabled: bool,
+    /// Shapes that did not compile (never expected): not tried again.
+    failed: HashSet<u64>,
     /// Reused argument buffer (handles are only valid within the caller's scope).
     args: Vec<RawValue>,
 }
 
 impl ClaimsBuilder {
     pub fn new() -> ClaimsBuilder {
-        ClaimsBuilder { shapes: HashMap::new(), seen_once: HashSet::new(), disabled: false, args: Vec::with_capacity(32) }
+        ClaimsBuilder { shapes: HashMap::new(), seen_once: HashSet::new(), failed: HashSet::new(), args: Vec::with_capacity(32) }
     }
 
     /// A fresh claims object for `json`, or `None`: use `JSON.parse`.
@@ -92,7 +92,7 @@ impl ClaimsBuilder {
 
     /// Compiles the shape of `json` if it is seen for the second time and there is room.
     unsafe fn learn(&mut self, env: RawEnv, json: &str, plan: &ClaimsPlan) -> bool {
-        if self.disabled || self.shapes.len() >= MAX_SHAPES || plan.leaves.len() > MAX_LEAVES {
+        if self.shapes.len() + self.failed.len() >= MAX_SHAPES || plan.leaves.len() > MAX_LEAVES || self.failed.contains(&plan.fingerprint) {
             return false;
         }
         if self.seen_once.len() >= MAX_CANDIDATES {
@@ -102,7 +102,7 @@ impl ClaimsBuilder {
             return false; // first sighting: one-off payloads never cost a compile
         }
         let Some(build) = js::compile(env, &claims_plan::builder_source(json, &plan.leaves)) else {
-            self.disabled = true;
+            self.failed.insert(plan.fingerprint);
             return false;
         };
         let gaps: Vec<&[u8]> = claims_plan::gaps(json, &plan.leaves).collect();

@@ -144,7 +144,7 @@ pub fn gaps<'a>(json: &'a str, leaves: &'a [Leaf]) -> impl Iterator<Item = &'a [
     starts.zip(ends).map(move |(s, e)| &bytes[s..e])
 }
 
-/// JS source of the shape's builder: `(function (a0, a1, ...) { return <skeleton>; })`
+/// JS source of the shape's builder: `(function (a0, a1, ...) { return (<skeleton>); })`
 /// with leaf `i` replaced by `a<i>`. Only keys, punctuation, whitespace and the literals
 /// true/false/null remain of the JSON, all valid JS as they are.
 pub fn builder_source(json: &str, leaves: &[Leaf]) -> String {
@@ -156,7 +156,9 @@ pub fn builder_source(json: &str, leaves: &[Leaf]) -> String {
         }
         source.push_str(&format!("a{i}"));
     }
-    source.push_str(") {\n  return ");
+    // Parenthesised: a payload may start with a line break, and `return` followed by one
+    // would return undefined (automatic semicolon insertion).
+    source.push_str(") {\n  return (");
     for (i, gap) in gaps(json, leaves).enumerate() {
         if i > 0 {
             source.push_str(&format!("a{}", i - 1));
@@ -164,7 +166,7 @@ pub fn builder_source(json: &str, leaves: &[Leaf]) -> String {
         // A gap is a byte range of valid UTF-8 cut at ASCII delimiters.
         source.push_str(std::str::from_utf8(gap).unwrap_or("\u{0}"));
     }
-    source.push_str(";\n})");
+    source.push_str(");\n})");
     source
 }
 
@@ -278,7 +280,7 @@ mod tests {
         let p = plan(json).unwrap();
         assert_eq!(
             builder_source(json, &p.leaves),
-            "(function claimsOfShape(a0,a1,a2) {\n  return {\"iss\":a0,\"aud\":[a1,a2],\"ok\":false};\n})"
+            "(function claimsOfShape(a0,a1,a2) {\n  return ({\"iss\":a0,\"aud\":[a1,a2],\"ok\":false});\n})"
         );
     }
 }

@@ -273,6 +273,8 @@ impl Shared {
     /// compiled shape when there is one, else parsed. JS thread.
     unsafe fn claims_of_verified(&self, env: RawEnv, claims_json: &str, plan: Option<&ClaimsPlan>) -> Result<RawValue, RawValue> {
         if let Some(plan) = plan {
+            // Borrowed while the shape's function runs: it only evaluates an object literal
+            // (no user code), so nothing can re-enter this state meanwhile.
             if let Some(claims) = self.js.0.borrow_mut().builder.build(env, claims_json, plan) {
                 return Ok(claims);
             }
