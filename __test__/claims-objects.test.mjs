@@ -247,3 +247,22 @@ test('payloads a literal cannot express go through JSON.parse every time', async
     assert.equal(counter.parses - before, 4);
   }
 });
+
+test('cache hits return their own objects too: mutating one hit changes no later hit', async () => {
+  const verifier = new Auth0Verifier(issuer.verifierOptions());
+  const token = issuer.mintUser({ permissions: ['read:a'], claims: { org: { id: 'o1', tags: ['x'] } } });
+  const expected = JSON.parse(payloadOf(token));
+  const seen = [];
+  for (let i = 0; i < 6; i++) {
+    // A miss, then hits: the first hit makes the template, later ones copy it by its shape.
+    const claims = i % 2 ? verifier.verifyCached(token) : await verifier.verify(token);
+    assertSameAsJsonParse(claims, expected);
+    assert.ok(!seen.includes(claims) && !seen.some((s) => s.org === claims.org || s.aud === claims.aud));
+    seen.push(claims);
+    claims.permissions.push('forged');
+    claims.org.tags.push('forged');
+    claims.org.id = 'forged';
+    claims.aud.length = 0;
+  }
+  assert.ok(verifier.stats().cacheHits >= 5);
+});

@@ -5,7 +5,12 @@
 //! leaves (new JS strings and numbers) as arguments, and every call gets its own objects
 //! and arrays, as from `JSON.parse`.
 //!
-//! Bounded: at most `MAX_SHAPES` compiled shapes; later new shapes use `JSON.parse`.
+//! Cache hits use the same shapes: a hit's claims are a copy of a template object (see
+//! claims_templates), and a shape's copier (an object literal reading each leaf from the
+//! template) copies several times faster than a generic deep copy.
+//!
+//! Bounded: at most `MAX_SHAPES` shapes; later new shapes use `JSON.parse` (misses) or the
+//! generic copy (hits).
 
 use crate::binding::claims_plan::{self, ClaimsPlan, LeafKind, MAX_LEAVES};
 use crate::binding::js::{self, RawEnv, RawValue};
@@ -22,7 +27,10 @@ struct Shape {
     skeleton: Box<[u8]>,
     gap_lens: Box<[u32]>,
     kinds: Box<[u8]>,
-    build: sys::napi_ref,
+    /// `claimsOfShape(...leaves)`: a miss's claims (see claims_plan::builder_source).
+    build: Option<sys::napi_ref>,
+    /// `copyOfShape(template)`: a cache hit's copy (see claims_plan::copier_source).
+    copy: Option<sys::napi_ref>,
 }
 
 fn kind_tag(kind: LeafKind) -> u8 {
@@ -68,13 +76,27 @@ impl ClaimsBuilder {
 
     /// A fresh claims object for `json`, or `None`: use `JSON.parse`.
     pub unsafe fn build(&mut self, env: RawEnv, json: &str, plan: &ClaimsPlan) -> Option<RawValue> {
-        if !self.shapes.contains_key(&plan.fingerprint) && !self.learn(env, json, plan) {
-            return None;
+        if !self.shapes.contains_key(&plan.fingerprint) {
+            if self.seen_once.len() >= MAX_CANDIDATES {
+                self.seen_once.clear();
+            }
+            if self.seen_once.insert(plan.fingerprint) {
+                return None; // first sighting: one-off payloads never cost a compile
+            }
+            self.seen_once.remove(&plan.fingerprint);
         }
-        let shape = self.shapes.get_mut(&plan.fingerprint)?;
-        if !shape.matches(json, plan) {
-            return None; // a fingerprint collision with another shape
-        }
+        let shape = self.shape(json, plan)?;
+        let build = match shape.build {
+            Some(build) => build,
+            None => {
+                let compiled = js::compile(env, &claims_plan::builder_source(json, &plan.leaves));
+                let Some(function) = compiled else {
+                    self.failed.insert(plan.fingerprint);
+                    return None;
+                };
+                *shape.build.insert(js::reference(env, function))
+            }
+        };
         self.args.clear();
         for leaf in plan.leaves.iter() {
             let value = match leaf.kind {
@@ -87,42 +109,56 @@ impl ClaimsBuilder {
             };
             self.args.push(value);
         }
-        js::call(env, js::undefined(env), js::deref(env, shape.build), &self.args).ok()
+        js::call(env, js::undefined(env), js::deref(env, build), &self.args).ok()
     }
 
-    /// Compiles the shape of `json` if it is seen for the second time and there is room.
-    unsafe fn learn(&mut self, env: RawEnv, json: &str, plan: &ClaimsPlan) -> bool {
-        if self.shapes.len() + self.failed.len() >= MAX_SHAPES || plan.leaves.len() > MAX_LEAVES || self.failed.contains(&plan.fingerprint) {
-            return false;
+    /// Prepares copies of claims objects of `json`'s shape (a new cache template): Some(the
+    /// shape's key for `copy`), or None: copy generically.
+    pub unsafe fn copier(&mut self, env: RawEnv, json: &str) -> Option<u64> {
+        let plan = claims_plan::plan(json)?;
+        let shape = self.shape(json, &plan)?;
+        if shape.copy.is_none() {
+            let Some(function) = js::compile(env, &claims_plan::copier_source(json, &plan.leaves)) else {
+                self.failed.insert(plan.fingerprint);
+                return None;
+            };
+            shape.copy = Some(js::reference(env, function));
         }
-        if self.seen_once.len() >= MAX_CANDIDATES {
-            self.seen_once.clear();
+        Some(plan.fingerprint)
+    }
+
+    /// A fresh copy of `template`, a claims object of the shape `copier` returned `key` for.
+    pub unsafe fn copy(&self, env: RawEnv, key: u64, template: RawValue) -> Option<RawValue> {
+        let copy = self.shapes.get(&key)?.copy?;
+        js::call(env, js::undefined(env), js::deref(env, copy), &[template]).ok()
+    }
+
+    /// The shape entry of `json` (created when there is room), if its skeleton matches.
+    fn shape(&mut self, json: &str, plan: &ClaimsPlan) -> Option<&mut Shape> {
+        let full = self.shapes.len() + self.failed.len() >= MAX_SHAPES;
+        if plan.leaves.len() > MAX_LEAVES || self.failed.contains(&plan.fingerprint) || (full && !self.shapes.contains_key(&plan.fingerprint)) {
+            return None;
         }
-        if self.seen_once.insert(plan.fingerprint) {
-            return false; // first sighting: one-off payloads never cost a compile
-        }
-        let Some(build) = js::compile(env, &claims_plan::builder_source(json, &plan.leaves)) else {
-            self.failed.insert(plan.fingerprint);
-            return false;
-        };
-        let gaps: Vec<&[u8]> = claims_plan::gaps(json, &plan.leaves).collect();
-        self.seen_once.remove(&plan.fingerprint);
-        self.shapes.insert(
-            plan.fingerprint,
+        let shape = self.shapes.entry(plan.fingerprint).or_insert_with(|| {
+            let gaps: Vec<&[u8]> = claims_plan::gaps(json, &plan.leaves).collect();
             Shape {
                 skeleton: gaps.concat().into_boxed_slice(),
                 gap_lens: gaps.iter().map(|g| g.len() as u32).collect(),
                 kinds: plan.leaves.iter().map(|l| kind_tag(l.kind)).collect(),
-                build: js::reference(env, build),
-            },
-        );
-        true
+                build: None,
+                copy: None,
+            }
+        });
+        // A fingerprint collision with another shape: that one keeps the entry.
+        shape.matches(json, plan).then_some(shape)
     }
 
     /// Deletes every reference (environment teardown).
     pub unsafe fn clear(&mut self, env: RawEnv) {
         for (_, shape) in self.shapes.drain() {
-            sys::napi_delete_reference(env, shape.build);
+            for r in [shape.build, shape.copy].into_iter().flatten() {
+                sys::napi_delete_reference(env, r);
+            }
         }
     }
 }

@@ -170,6 +170,68 @@ pub fn builder_source(json: &str, leaves: &[Leaf]) -> String {
     source
 }
 
+/// JS source of the shape's copier: `(function copyOfShape(t) { return (<skeleton>); })` with
+/// each leaf replaced by its path in `t`, a claims object of this shape (a cache hit's
+/// template). A copy made by a literal of known shape costs V8 far less than a generic deep
+/// copy; strings and numbers are shared with `t` (immutable), objects and arrays are new.
+pub fn copier_source(json: &str, leaves: &[Leaf]) -> String {
+    let bytes = json.as_bytes();
+    let mut source = String::with_capacity(json.len() * 2 + 64);
+    source.push_str("(function copyOfShape(t) {\n  return (");
+    // The path to the current position: one accessor per open container.
+    let mut path: Vec<String> = Vec::new();
+    let mut index: Vec<Option<usize>> = Vec::new();
+    let mut leaf = leaves.iter().peekable();
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(l) = leaf.next_if(|l| l.start as usize == i) {
+            source.push('t');
+            path.iter().for_each(|p| source.push_str(p));
+            i = l.end as usize;
+            continue;
+        }
+        match bytes[i] {
+            b'{' => {
+                path.push(String::new());
+                index.push(None);
+            }
+            b'[' => {
+                path.push("[0]".to_string());
+                index.push(Some(0));
+            }
+            b'}' | b']' => {
+                path.pop();
+                index.pop();
+            }
+            b',' => {
+                if let Some(Some(n)) = index.last_mut() {
+                    *n += 1;
+                    if let Some(p) = path.last_mut() {
+                        *p = format!("[{n}]");
+                    }
+                }
+            }
+            b'"' => {
+                // Not a leaf, so a key (plan() guarantees it has no escapes).
+                let end = i + 1 + bytes[i + 1..].iter().position(|&b| b == b'"').unwrap_or(0);
+                let key = &json[i..=end];
+                if let Some(p) = path.last_mut() {
+                    *p = format!("[{key}]");
+                }
+                source.push_str(key);
+                i = end + 1;
+                continue;
+            }
+            _ => {}
+        }
+        // Punctuation, whitespace and true/false/null are ASCII: copied as they are.
+        source.push(bytes[i] as char);
+        i += 1;
+    }
+    source.push_str(");\n})");
+    source
+}
+
 /// FxHash-style mixing of the gaps and leaf kinds (not collision-resistant: matches are
 /// confirmed against the stored skeleton).
 struct Fingerprint(u64);
@@ -272,6 +334,16 @@ mod tests {
     fn non_ascii_and_whitespace() {
         let json = "{ \"név\" : \"Zoë €\" ,\n\"n\":[ 1 , 2 ] }";
         assert_eq!(texts(json), ["s:Zoë €", "n:1.0", "n:2.0"]);
+    }
+
+    #[test]
+    fn copier_source_reads_leaves_by_path() {
+        let json = r#"{"iss":"i","aud":["a",2,[true,"x"]],"o":{"10":-1,"k":null},"n":3}"#;
+        let p = plan(json).unwrap();
+        assert_eq!(
+            copier_source(json, &p.leaves),
+            "(function copyOfShape(t) {\n  return ({\"iss\":t[\"iss\"],\"aud\":[t[\"aud\"][0],t[\"aud\"][1],[true,t[\"aud\"][2][1]]],\"o\":{\"10\":t[\"o\"][\"10\"],\"k\":null},\"n\":t[\"n\"]});\n})"
+        );
     }
 
     #[test]

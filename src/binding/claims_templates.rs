@@ -2,9 +2,9 @@
 //!
 //! Every verify must hand out a fresh claims object (callers may mutate theirs). On a cache
 //! hit, `JSON.parse` of the claims was about a third of the whole call; copying an already
-//! parsed object (spread plus a copy of each nested array or object) is several times
-//! cheaper. So the first hit of a cache entry parses and keeps the object as a template;
-//! later hits copy it.
+//! parsed object is several times cheaper. So the first hit of a cache entry parses and keeps
+//! the object as a template; later hits copy it, with the copier compiled for the payload's
+//! shape (claims_builder) or, for payloads without one, `CLONE_SOURCE`.
 //!
 //! A template is keyed by the identity of the cache entry's claims `Arc`: the core hands out
 //! that same `Arc` for as long as the entry lives, and claims are a pure function of the
@@ -34,7 +34,8 @@ const RECLAIM_PER_INSERT: usize = 2;
 
 pub struct ClaimsTemplates {
     capacity: usize,
-    by_claims: HashMap<usize, (Arc<str>, sys::napi_ref)>,
+    /// Claims identity -> (the claims, the template, its shape's key for a fast copy).
+    by_claims: HashMap<usize, (Arc<str>, sys::napi_ref, Option<u64>)>,
     order: VecDeque<usize>,
 }
 
@@ -47,15 +48,15 @@ impl ClaimsTemplates {
         ClaimsTemplates { capacity, by_claims: HashMap::new(), order: VecDeque::new() }
     }
 
-    /// The template for exactly this cache entry's claims, if one is kept.
-    pub unsafe fn get(&self, env: RawEnv, claims: &Arc<str>) -> Option<RawValue> {
-        let (kept, template) = self.by_claims.get(&key(claims))?;
+    /// The template for exactly this cache entry's claims, if one is kept, and its shape's key.
+    pub unsafe fn get(&self, env: RawEnv, claims: &Arc<str>) -> Option<(RawValue, Option<u64>)> {
+        let (kept, template, shape) = self.by_claims.get(&key(claims))?;
         // Same address and the Arc is held here, so the same allocation; checked anyway.
-        Arc::ptr_eq(kept, claims).then(|| js::deref(env, *template))
+        Arc::ptr_eq(kept, claims).then(|| (js::deref(env, *template), *shape))
     }
 
     /// Keeps `template` (an object no caller ever sees) for `claims`.
-    pub unsafe fn insert(&mut self, env: RawEnv, claims: &Arc<str>, template: RawValue) {
+    pub unsafe fn insert(&mut self, env: RawEnv, claims: &Arc<str>, template: RawValue, shape: Option<u64>) {
         if self.capacity == 0 || self.by_claims.contains_key(&key(claims)) {
             return;
         }
@@ -64,7 +65,7 @@ impl ClaimsTemplates {
             let Some(oldest) = self.order.pop_front() else { break };
             self.remove(env, oldest);
         }
-        self.by_claims.insert(key(claims), (claims.clone(), js::reference(env, template)));
+        self.by_claims.insert(key(claims), (claims.clone(), js::reference(env, template), shape));
         self.order.push_back(key(claims));
     }
 
@@ -74,7 +75,7 @@ impl ClaimsTemplates {
         for _ in 0..budget.min(self.order.len()) {
             let Some(oldest) = self.order.pop_front() else { break };
             match self.by_claims.get(&oldest) {
-                Some((claims, _)) if Arc::strong_count(claims) > 1 => self.order.push_back(oldest),
+                Some((claims, _, _)) if Arc::strong_count(claims) > 1 => self.order.push_back(oldest),
                 Some(_) => self.remove(env, oldest),
                 None => {}
             }
@@ -82,14 +83,14 @@ impl ClaimsTemplates {
     }
 
     unsafe fn remove(&mut self, env: RawEnv, k: usize) {
-        if let Some((_, r)) = self.by_claims.remove(&k) {
+        if let Some((_, r, _)) = self.by_claims.remove(&k) {
             sys::napi_delete_reference(env, r);
         }
     }
 
     /// Deletes every reference (environment teardown).
     pub unsafe fn clear(&mut self, env: RawEnv) {
-        for (_, (_, r)) in self.by_claims.drain() {
+        for (_, (_, r, _)) in self.by_claims.drain() {
             sys::napi_delete_reference(env, r);
         }
         self.order.clear();

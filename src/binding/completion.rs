@@ -258,13 +258,17 @@ impl Shared {
         let copy_of = |source: RawValue| {
             js::call(env, js::undefined(env), copy, &[source]).map_err(|thrown| thrown.unwrap_or_else(|| js::undefined(env)))
         };
-        if let Some(template) = template {
-            return copy_of(template);
+        if let Some((template, shape)) = template {
+            // The shape's own copier when there is one (several times faster), else generic.
+            let fast = shape.and_then(|key| self.js.0.borrow().builder.copy(env, key, template));
+            return fast.map_or_else(|| copy_of(template), Ok);
         }
         let parsed = self.parse_claims(env, claims_json)?;
         // The parsed object goes to the caller; a copy nobody else sees becomes the template.
         if let Ok(template) = copy_of(parsed) {
-            self.js.0.borrow_mut().templates.insert(env, claims_json, template);
+            let mut state = self.js.0.borrow_mut();
+            let shape = state.builder.copier(env, claims_json);
+            state.templates.insert(env, claims_json, template, shape);
         }
         Ok(parsed)
     }
