@@ -16,6 +16,8 @@
 //! Anything else (escapes, `__proto__`, deep nesting, very many leaves) has no plan, and
 //! the caller uses `JSON.parse`, as before.
 
+use crate::core::fingerprint::Fingerprint;
+
 /// More leaves than this: `JSON.parse` (a function with thousands of parameters would
 /// compile slowly, and no access token looks like that).
 pub const MAX_LEAVES: usize = 256;
@@ -66,7 +68,7 @@ pub fn plan(json: &str) -> Option<ClaimsPlan> {
     // One entry per open container: true for an object.
     let mut open: Vec<bool> = Vec::new();
     let mut want_key = false;
-    let mut hash = Fingerprint::new();
+    let mut hash = SkeletonHash::new();
     let mut gap_start = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -148,26 +150,8 @@ pub fn gaps<'a>(json: &'a str, leaves: &'a [Leaf]) -> impl Iterator<Item = &'a [
 /// with leaf `i` replaced by `a<i>`. Only keys, punctuation, whitespace and the literals
 /// true/false/null remain of the JSON, all valid JS as they are.
 pub fn builder_source(json: &str, leaves: &[Leaf]) -> String {
-    let mut source = String::with_capacity(json.len() + 64);
-    source.push_str("(function claimsOfShape(");
-    for i in 0..leaves.len() {
-        if i > 0 {
-            source.push(',');
-        }
-        source.push_str(&format!("a{i}"));
-    }
-    // Parenthesised: a payload may start with a line break, and `return` followed by one
-    // would return undefined (automatic semicolon insertion).
-    source.push_str(") {\n  return (");
-    for (i, gap) in gaps(json, leaves).enumerate() {
-        if i > 0 {
-            source.push_str(&format!("a{}", i - 1));
-        }
-        // A gap is a byte range of valid UTF-8 cut at ASCII delimiters.
-        source.push_str(std::str::from_utf8(gap).unwrap_or("\u{0}"));
-    }
-    source.push_str(");\n})");
-    source
+    let params: Vec<String> = (0..leaves.len()).map(|i| format!("a{i}")).collect();
+    shape_source("claimsOfShape", &params.join(","), json, leaves, |i, _| format!("a{i}"))
 }
 
 /// JS source of the shape's copier: `(function copyOfShape(t) { return (<skeleton>); })` with
@@ -175,18 +159,25 @@ pub fn builder_source(json: &str, leaves: &[Leaf]) -> String {
 /// template). A copy made by a literal of known shape costs V8 far less than a generic deep
 /// copy; strings and numbers are shared with `t` (immutable), objects and arrays are new.
 pub fn copier_source(json: &str, leaves: &[Leaf]) -> String {
+    shape_source("copyOfShape", "t", json, leaves, |_, path| format!("t{}", path.concat()))
+}
+
+/// `(function <name>(<params>) { return (<json with leaf i replaced by leaf_expr(i, path)>); })`
+/// where `path` holds one accessor (`["key"]` or `[n]`) per container around the leaf.
+fn shape_source(name: &str, params: &str, json: &str, leaves: &[Leaf], leaf_expr: impl Fn(usize, &[String]) -> String) -> String {
     let bytes = json.as_bytes();
     let mut source = String::with_capacity(json.len() * 2 + 64);
-    source.push_str("(function copyOfShape(t) {\n  return (");
-    // The path to the current position: one accessor per open container.
+    // Parenthesised: a payload may start with a line break, and `return` followed by one
+    // would return undefined (automatic semicolon insertion).
+    source.push_str(&format!("(function {name}({params}) {{\n  return ("));
     let mut path: Vec<String> = Vec::new();
+    // Per open container: the index of the current element for arrays, None for objects.
     let mut index: Vec<Option<usize>> = Vec::new();
-    let mut leaf = leaves.iter().peekable();
+    let mut leaf = leaves.iter().enumerate().peekable();
     let mut i = 0;
     while i < bytes.len() {
-        if let Some(l) = leaf.next_if(|l| l.start as usize == i) {
-            source.push('t');
-            path.iter().for_each(|p| source.push_str(p));
+        if let Some((n, l)) = leaf.next_if(|(_, l)| l.start as usize == i) {
+            source.push_str(&leaf_expr(n, &path));
             i = l.end as usize;
             continue;
         }
@@ -232,32 +223,21 @@ pub fn copier_source(json: &str, leaves: &[Leaf]) -> String {
     source
 }
 
-/// FxHash-style mixing of the gaps and leaf kinds (not collision-resistant: matches are
-/// confirmed against the stored skeleton).
-struct Fingerprint(u64);
+/// The fingerprint of a skeleton: each gap's length and bytes, then the kind of the leaf
+/// after it (not collision-resistant: matches are confirmed against the stored skeleton).
+struct SkeletonHash(Fingerprint);
 
-impl Fingerprint {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-
-    fn new() -> Fingerprint {
-        Fingerprint(0)
-    }
-    fn mix(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::K);
+impl SkeletonHash {
+    fn new() -> SkeletonHash {
+        SkeletonHash(Fingerprint::seeded(0))
     }
     fn gap(&mut self, bytes: &[u8], kind: u64) {
-        self.mix(bytes.len() as u64);
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            self.mix(u64::from_le_bytes(chunk.try_into().expect("8-byte chunk")));
-        }
-        for &b in chunks.remainder() {
-            self.mix(b as u64);
-        }
-        self.mix(kind);
+        self.0.mix(bytes.len() as u64);
+        self.0.mix_bytes(bytes);
+        self.0.mix(kind);
     }
     fn finish(&self) -> u64 {
-        self.0
+        self.0.finish()
     }
 }
 

@@ -4,6 +4,7 @@ pub mod algorithms;
 pub mod base64url;
 pub mod claims;
 pub mod errors;
+pub mod fingerprint;
 pub mod json;
 pub mod jwks_cache;
 pub mod keys;
