@@ -62,11 +62,7 @@ impl VerifierHandle {
     pub unsafe fn verify_cached(&self, env: RawEnv, token: RawValue) -> RawValue {
         let shared = self.channel.shared();
         // Refused input is neither answered nor counted here: the verify() that follows does.
-        let units = if shared.has_hook() || js::type_of(env, token) != sys::ValueType::napi_string {
-            None
-        } else {
-            Some(js::utf16_len(env, token)).filter(|&units| units <= self.core.config.max_token_length)
-        };
+        let units = if shared.has_hook() { None } else { self.check_token(env, token).ok() };
         units
             .and_then(|units| js::with_utf8(env, token, units, |text| self.core.verify_cached(text)).flatten())
             .and_then(|json| shared.claims_of_hit(env, &json).ok())
