@@ -12,7 +12,7 @@
 //! Bounded: at most `MAX_SHAPES` shapes; later new shapes use `JSON.parse` (misses) or the
 //! generic copy (hits).
 
-use crate::binding::claims_plan::{self, ClaimsPlan, LeafKind, MAX_LEAVES};
+use crate::binding::claims_plan::{self, ClaimsPlan, LeafKind};
 use crate::binding::js::{self, RawEnv, RawValue};
 use napi::sys;
 use std::collections::{HashMap, HashSet};
@@ -136,7 +136,7 @@ impl ClaimsBuilder {
     /// The shape entry of `json` (created when there is room), if its skeleton matches.
     fn shape(&mut self, json: &str, plan: &ClaimsPlan) -> Option<&mut Shape> {
         let full = self.shapes.len() + self.failed.len() >= MAX_SHAPES;
-        if plan.leaves.len() > MAX_LEAVES || self.failed.contains(&plan.fingerprint) || (full && !self.shapes.contains_key(&plan.fingerprint)) {
+        if self.failed.contains(&plan.fingerprint) || (full && !self.shapes.contains_key(&plan.fingerprint)) {
             return None;
         }
         let shape = self.shapes.entry(plan.fingerprint).or_insert_with(|| {

@@ -20,7 +20,7 @@ use crate::core::fingerprint::Fingerprint;
 
 /// More leaves than this: `JSON.parse` (a function with thousands of parameters would
 /// compile slowly, and no access token looks like that).
-pub const MAX_LEAVES: usize = 256;
+const MAX_LEAVES: usize = 256;
 /// Deeper nesting than this: `JSON.parse` (keeps generated source far from parser limits).
 const MAX_DEPTH: usize = 32;
 /// Longer payloads than this: `JSON.parse` (the skeleton is kept per shape).
