@@ -31,7 +31,10 @@ function parseCargo(output) {
 
 function parseNode(output) {
   const count = (name) => Number(output.match(new RegExp(`^# ${name} (\\d+)`, 'm'))?.[1] ?? 0);
-  return { passed: count('pass'), failed: count('fail') + count('cancelled'), total: count('tests') };
+  // Names of failed tests at any depth (TAP `not ok N - name`), repeated in the summary so a
+  // rare failure can be identified from the last lines of a CI log.
+  const failures = [...output.matchAll(/^\s*not ok \d+ - (.*)$/gm)].map((m) => m[1]);
+  return { passed: count('pass'), failed: count('fail') + count('cancelled'), total: count('tests'), failures };
 }
 
 const files = readdirSync(new URL('../__test__/', import.meta.url)).filter((f) => /\.test\.m?js$/.test(f));
@@ -55,6 +58,7 @@ if (cargo.code !== 0) problems.push(`cargo test exited ${cargo.code}`);
 if (node.code !== 0) problems.push(`node --test exited ${node.code}`);
 if (cargo.passed === 0) problems.push('cargo ran no tests');
 if (node.total === 0 || node.passed === 0) problems.push('node ran no tests');
+for (const name of node.failures) console.error(`not ok: ${name}`);
 if (problems.length) console.error(`FAILED: ${problems.join('; ')}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(problems.length || failed ? 1 : 0);
