@@ -3,7 +3,7 @@
 
 use crate::core::errors::{ErrorKind, VerifyError};
 use crate::core::options::Config;
-use serde_json::{Map, Value};
+use crate::core::json::{Members, Shallow};
 
 /// What the token cache needs to know about a verified token.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -12,9 +12,9 @@ pub struct Lifetime {
     pub exp: f64,
 }
 
-pub fn validate(payload: &Map<String, Value>, config: &Config, now: f64) -> Result<Lifetime, VerifyError> {
+pub fn validate(payload: &Members, config: &Config, now: f64) -> Result<Lifetime, VerifyError> {
     match payload.get("iss") {
-        Some(Value::String(iss)) if *iss == config.issuer => {}
+        Some(Shallow::String(iss)) if *iss == config.issuer => {}
         Some(_) => {
             return Err(VerifyError::claim(ErrorKind::IssuerInvalid, "iss", "token issuer (iss) is not the expected issuer"))
         }
@@ -22,9 +22,9 @@ pub fn validate(payload: &Map<String, Value>, config: &Config, now: f64) -> Resu
     }
 
     let audience_ok = match payload.get("aud") {
-        Some(Value::String(aud)) => config.audiences.contains(aud),
-        Some(Value::Array(auds)) => {
-            if auds.iter().any(|a| !a.is_string()) {
+        Some(Shallow::String(aud)) => config.audiences.iter().any(|c| c == aud),
+        Some(Shallow::Array(auds)) => {
+            if auds.iter().any(|a| a.as_str().is_none()) {
                 return Err(VerifyError::claim(ErrorKind::AudienceInvalid, "aud", "token audience (aud) holds a non-string value"));
             }
             auds.iter().any(|a| a.as_str().is_some_and(|a| config.audiences.iter().any(|c| c == a)))
@@ -52,7 +52,7 @@ pub fn validate(payload: &Map<String, Value>, config: &Config, now: f64) -> Resu
             return Err(VerifyError::claim(ErrorKind::ClaimInvalid, "iat", "token was issued in the future (iat)"));
         }
     }
-    if payload.get("sub").is_some_and(|sub| !sub.is_string()) {
+    if payload.get("sub").is_some_and(|sub| sub.as_str().is_none()) {
         return Err(VerifyError::claim(ErrorKind::ClaimInvalid, "sub", "token subject (sub) is not a string"));
     }
     Ok(Lifetime { exp })
@@ -64,13 +64,13 @@ pub fn is_before_expiry(exp: f64, tolerance: f64, now: f64) -> bool {
     now < exp + tolerance
 }
 
-fn numeric_date(payload: &Map<String, Value>, claim: &'static str) -> Result<Option<f64>, VerifyError> {
+fn numeric_date(payload: &Members, claim: &'static str) -> Result<Option<f64>, VerifyError> {
     match payload.get(claim) {
         None => Ok(None),
-        Some(Value::Number(n)) => match n.as_f64() {
-            Some(v) if v.is_finite() => Ok(Some(v)),
-            _ => Err(VerifyError::claim(ErrorKind::ClaimInvalid, claim, format!("token {claim} is not a valid NumericDate"))),
-        },
+        Some(Shallow::Number(v)) if v.is_finite() => Ok(Some(*v)),
+        Some(Shallow::Number(_)) => {
+            Err(VerifyError::claim(ErrorKind::ClaimInvalid, claim, format!("token {claim} is not a valid NumericDate")))
+        }
         Some(_) => Err(VerifyError::claim(ErrorKind::ClaimInvalid, claim, format!("token {claim} is not a number"))),
     }
 }
@@ -79,7 +79,7 @@ fn numeric_date(payload: &Map<String, Value>, claim: &'static str) -> Result<Opt
 mod tests {
     use super::*;
     use crate::core::options::RawOptions;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     const NOW: f64 = 1_800_000_000.0;
 
@@ -96,7 +96,8 @@ mod tests {
     }
 
     fn check(payload: Value) -> Result<Lifetime, VerifyError> {
-        validate(payload.as_object().unwrap(), &config(), NOW)
+        let text = payload.to_string();
+        validate(&crate::core::json::parse_members(text.as_bytes()).unwrap(), &config(), NOW)
     }
 
     fn good() -> Value {

@@ -3,8 +3,10 @@
 //! disagreeing on which `alg` or `sub` counts is a known JWT attack surface (RFC 7515 §5.2
 //! says reject or use a parser that returns only the lexically last; we reject).
 
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 
 /// Parses `bytes` as a JSON object, rejecting duplicate member names anywhere.
@@ -81,12 +83,260 @@ impl<'de> Visitor<'de> for StrictVisitor {
         let mut map = Map::new();
         while let Some(key) = access.next_key::<String>()? {
             if map.contains_key(&key) {
-                return Err(de::Error::custom(format!("duplicate member name \"{}\"", printable(&key))));
+                return Err(duplicate(&key));
             }
             let value = access.next_value_seed(StrictSeed)?;
             map.insert(key, value);
         }
         Ok(Value::Object(map))
+    }
+}
+
+/// A top-level member's value, kept only as deep as token validation looks at it. Strings
+/// borrow from the input unless they hold escapes, so a JWT header or payload parses with a
+/// handful of allocations instead of one per name and value (this runs on every cache miss).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shallow<'a> {
+    String(Cow<'a, str>),
+    /// Every JSON number, as the f64 a JavaScript caller would see.
+    Number(f64),
+    Array(Vec<Shallow<'a>>),
+    /// null, true, false, or an object (checked for duplicate names, not kept).
+    Other,
+}
+
+impl Shallow<'_> {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Shallow::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// The members of a top-level JSON object, in document order, names unescaped.
+#[derive(Debug, Default)]
+pub struct Members<'a>(Vec<(Cow<'a, str>, Shallow<'a>)>);
+
+impl<'a> Members<'a> {
+    pub fn get(&self, name: &str) -> Option<&Shallow<'a>> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+}
+
+/// Parses `bytes` as a JSON object with the same strictness as `parse_object` (duplicate
+/// names rejected at any depth, nothing after the object), keeping its members shallowly.
+pub fn parse_members(bytes: &[u8]) -> Result<Members<'_>, String> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let members = de.deserialize_any(TopVisitor).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(members)
+}
+
+/// Member names seen so far in one object. A linear scan for the usual handful; past that a
+/// hash set, so a crafted header with thousands of names costs linear time, not quadratic.
+struct Names<'a> {
+    few: Vec<Cow<'a, str>>,
+    many: Option<HashSet<Cow<'a, str>>>,
+}
+
+const LINEAR_NAMES: usize = 16;
+
+impl<'a> Names<'a> {
+    fn new() -> Self {
+        Names { few: Vec::new(), many: None }
+    }
+
+    /// Err: the name was already there.
+    /// Err: the name was already there. (A borrowed name is a pointer and a length to keep.)
+    fn add<E: de::Error>(&mut self, name: Cow<'a, str>) -> Result<(), E> {
+        let seen = match &mut self.many {
+            Some(set) => set.contains(&name),
+            None => self.few.contains(&name),
+        };
+        if seen {
+            return Err(duplicate(&name));
+        }
+        match &mut self.many {
+            Some(set) => {
+                set.insert(name);
+            }
+            None if self.few.len() < LINEAR_NAMES => self.few.push(name),
+            None => {
+                let mut set: HashSet<Cow<'a, str>> = self.few.drain(..).collect();
+                set.insert(name);
+                self.many = Some(set);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn duplicate<E: de::Error>(name: &str) -> E {
+    de::Error::custom(format!("duplicate member name \"{}\"", printable(name)))
+}
+
+/// A member name or string value, borrowed when the input holds it verbatim.
+struct CowStr;
+
+impl<'de> DeserializeSeed<'de> for CowStr {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(CowStrVisitor)
+    }
+}
+
+struct CowStrVisitor;
+
+impl<'de> Visitor<'de> for CowStrVisitor {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+struct TopVisitor;
+
+impl<'de> Visitor<'de> for TopVisitor {
+    type Value = Members<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Members<'de>, A::Error> {
+        let mut members = Vec::with_capacity(access.size_hint().unwrap_or(12));
+        let mut names = Names::new();
+        while let Some(name) = access.next_key_seed(CowStr)? {
+            names.add(name.clone())?;
+            let value = access.next_value_seed(ShallowSeed)?;
+            members.push((name, value));
+        }
+        Ok(Members(members))
+    }
+}
+
+struct ShallowSeed;
+
+impl<'de> DeserializeSeed<'de> for ShallowSeed {
+    type Value = Shallow<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(ShallowVisitor)
+    }
+}
+
+struct ShallowVisitor;
+
+impl<'de> Visitor<'de> for ShallowVisitor {
+    type Value = Shallow<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Shallow::Other)
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Shallow::Number(v as f64))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Shallow::Number(v as f64))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        // parse_object turns a non-finite number into null; so does this.
+        Ok(if v.is_finite() { Shallow::Number(v) } else { Shallow::Other })
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Shallow::String(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Shallow::String(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Shallow::String(Cow::Owned(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Shallow::Other)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Shallow::Other)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(4));
+        while let Some(item) = seq.next_element_seed(ShallowSeed)? {
+            items.push(item);
+        }
+        Ok(Shallow::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+        let mut names = Names::new();
+        while let Some(name) = access.next_key_seed(CowStr)? {
+            names.add(name)?;
+            access.next_value_seed(CheckedSeed)?;
+        }
+        Ok(Shallow::Other)
+    }
+}
+
+/// A value inside a nested object: walked for duplicate names, nothing kept.
+struct CheckedSeed;
+
+impl<'de> DeserializeSeed<'de> for CheckedSeed {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(CheckedVisitor)
+    }
+}
+
+struct CheckedVisitor;
+
+impl<'de> Visitor<'de> for CheckedVisitor {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(CheckedSeed)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        let mut names = Names::new();
+        while let Some(name) = access.next_key_seed(CowStr)? {
+            names.add(name)?;
+            access.next_value_seed(CheckedSeed)?;
+        }
+        Ok(())
     }
 }
 
@@ -122,5 +372,59 @@ mod tests {
     #[test]
     fn escaped_duplicate_names_are_still_duplicates() {
         assert!(parse_object(br#"{"alg":"RS256","\u0061lg":"none"}"#).is_err());
+    }
+
+    /// parse_members must accept and refuse exactly what parse_object does.
+    #[test]
+    fn members_are_as_strict_as_the_full_parse() {
+        let many: String = (0..40).map(|i| format!("\"k{i}\":{i},")).collect();
+        // The 17th name is where the name check moves from a list to a hash set.
+        let sixteen: String = (0..16).map(|i| format!("\"k{i}\":{i},")).collect();
+        let cases = [
+            r#"{"a":1,"b":{"c":[1,2,{"d":null}]}}"#.to_string(),
+            r#"{"alg":"RS256","alg":"none"}"#.into(),
+            r#"{"a":{"b":1,"b":2}}"#.into(),
+            r#"{"a":[{"b":1,"b":2}]}"#.into(),
+            r#"{"a":[[{"b":1,"c":{"d":1,"d":1}}]]}"#.into(),
+            r#"{"alg":"RS256","\u0061lg":"none"}"#.into(),
+            r#"{"x":{"\u0062":1,"b":2}}"#.into(),
+            format!("{{{many}\"k39\":0}}"),
+            format!("{{{many}\"last\":0}}"),
+            format!("{{{sixteen}\"k3\":0}}"),
+            format!("{{{sixteen}\"k16\":0}}"),
+            format!("{{\"n\":{{{many}\"k0\":0}}}}"),
+            "[]".into(), "1".into(), "\"x\"".into(), "null".into(), "{} {}".into(), "{".into(), "".into(),
+            r#"{"a":1}x"#.into(), r#"{"a":1e400}"#.into(), r#"{"a":"\ud800"}"#.into(), "{\"a\":\"\u{0}\"}".into(),
+        ];
+        for case in &cases {
+            assert_eq!(parse_members(case.as_bytes()).is_ok(), parse_object(case.as_bytes()).is_ok(), "{case}");
+        }
+        for dup in [format!("{{{many}\"k39\":0}}"), format!("{{{sixteen}\"k3\":0}}"), format!("{{{sixteen}\"k15\":0}}")] {
+            assert!(parse_members(dup.as_bytes()).unwrap_err().contains("duplicate"), "{dup}");
+        }
+    }
+
+    #[test]
+    fn members_keep_what_validation_reads() {
+        let m = parse_members(br#"{"iss":"https://t/","aud":["a","b\/c",3,{"x":1}],"exp":17e8,"iat":-1,"n":null,"o":{"p":"q"},"s":"\u0041"}"#).unwrap();
+        assert_eq!(m.get("iss").and_then(Shallow::as_str), Some("https://t/"));
+        assert_eq!(
+            m.get("aud"),
+            Some(&Shallow::Array(vec![
+                Shallow::String("a".into()),
+                Shallow::String("b/c".into()),
+                Shallow::Number(3.0),
+                Shallow::Other
+            ]))
+        );
+        assert_eq!(m.get("exp"), Some(&Shallow::Number(1.7e9)));
+        assert_eq!(m.get("iat"), Some(&Shallow::Number(-1.0)));
+        assert_eq!(m.get("n"), Some(&Shallow::Other));
+        assert_eq!(m.get("o"), Some(&Shallow::Other));
+        assert_eq!(m.get("s").and_then(Shallow::as_str), Some("A"));
+        assert!(m.contains("n") && !m.contains("p"));
+        // Verbatim strings borrow from the input; escaped ones are decoded copies.
+        assert!(matches!(m.get("iss"), Some(Shallow::String(Cow::Borrowed(_)))));
+        assert!(matches!(m.get("s"), Some(Shallow::String(Cow::Owned(_)))));
     }
 }

@@ -6,8 +6,7 @@
 use crate::core::algorithms::Algorithm;
 use crate::core::base64url;
 use crate::core::errors::{ErrorKind, VerifyError};
-use crate::core::json;
-use serde_json::Value;
+use crate::core::json::{self, Shallow};
 
 #[derive(Debug)]
 pub struct CompactToken<'a> {
@@ -56,12 +55,12 @@ pub fn parse<'a>(
 }
 
 fn parse_header(bytes: &[u8], allowed: &[Algorithm]) -> Result<ProtectedHeader, VerifyError> {
-    let header = json::parse_object(bytes)
+    let header = json::parse_members(bytes)
         .map_err(|e| VerifyError::malformed(format!("token header is not a valid JSON object: {e}")))?;
 
     // RFC 7515 §4.1.11: a recipient must reject a token whose `crit` lists an extension
     // it does not understand. We understand none, so any `crit` member is rejected.
-    if header.contains_key("crit") {
+    if header.contains("crit") {
         return Err(VerifyError::new(
             ErrorKind::CritUnsupported,
             "token header lists critical extensions (crit) that this verifier does not support",
@@ -69,7 +68,7 @@ fn parse_header(bytes: &[u8], allowed: &[Algorithm]) -> Result<ProtectedHeader, 
     }
 
     let alg = match header.get("alg") {
-        Some(Value::String(name)) => name,
+        Some(Shallow::String(name)) => name,
         Some(_) => return Err(VerifyError::new(ErrorKind::AlgNotAllowed, "token header alg is not a string")),
         None => return Err(VerifyError::new(ErrorKind::AlgNotAllowed, "token header has no alg")),
     };
@@ -85,7 +84,7 @@ fn parse_header(bytes: &[u8], allowed: &[Algorithm]) -> Result<ProtectedHeader, 
 
     let kid = match header.get("kid") {
         None => None,
-        Some(Value::String(kid)) => Some(kid.clone()),
+        Some(Shallow::String(kid)) => Some(kid.to_string()),
         Some(_) => return Err(VerifyError::malformed("token header kid is not a string")),
     };
     Ok(ProtectedHeader { alg, kid })

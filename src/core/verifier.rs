@@ -80,10 +80,10 @@ impl Verifier {
         }
         let payload_bytes = base64url::decode(parsed.payload_b64)
             .ok_or_else(|| VerifyError::malformed("token payload is not valid base64url"))?;
-        let payload = json::parse_object(&payload_bytes)
+        let payload = json::parse_members(&payload_bytes)
             .map_err(|e| VerifyError::malformed(format!("token payload is not a valid JSON object: {e}")))?;
         let lifetime = claims::validate(&payload, config, unix_now())?;
-        // parse_object accepted it, so it is valid UTF-8.
+        // parse_members accepted it, so it is valid UTF-8.
         let claims_json: Arc<str> = String::from_utf8(payload_bytes)
             .map_err(|_| VerifyError::malformed("token payload is not UTF-8"))?
             .into();
