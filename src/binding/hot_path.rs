@@ -45,7 +45,7 @@ impl VerifierHandle {
                 Some(claims) => shared.settle(env, deferred, Ok(claims), Source::CacheHit),
                 None => {
                     self.channel.begin_job(env);
-                    self.spawn(text.to_owned(), deferred);
+                    self.spawn(text.into(), deferred);
                 }
             }
         });
@@ -88,12 +88,12 @@ impl VerifierHandle {
         Ok(units)
     }
 
-    fn spawn(&self, token: String, deferred: Deferred) {
+    fn spawn(&self, token: Box<str>, deferred: Deferred) {
         let core = self.core.clone();
         let guard = CompletionGuard { channel: self.channel.clone(), deferred, done: false };
         runtime().spawn(async move {
             let mut guard = guard;
-            let result = core.verify(&token).await;
+            let result = core.verify(token).await;
             // Off the JS thread: how to build the claims there without JSON.parse.
             let plan = result.as_ref().ok().and_then(|json| claims_plan::plan(json));
             guard.done = true;

@@ -90,14 +90,15 @@ impl TokenCache {
 
     /// The cached entry for exactly this token if it is still within its lifetime; an
     /// expired entry is dropped. Key validity is the caller's check (it needs the JWKS).
-    pub fn get(&self, token: &str, tolerance: f64, now: f64) -> Option<CacheHit> {
+    /// `now` is only asked for when the token is found: a miss never reads the clock.
+    pub fn get(&self, token: &str, tolerance: f64, now: impl FnOnce() -> f64) -> Option<CacheHit> {
         let fp = fingerprint(token);
         let mut inner = self.lock();
         let entry = inner.entries.get(&fp)?;
         if &*entry.token != token {
             return None;
         }
-        if is_before_expiry(entry.hit.exp, tolerance, now) {
+        if is_before_expiry(entry.hit.exp, tolerance, now()) {
             return Some(entry.hit.clone());
         }
         inner.entries.remove(&fp);
@@ -112,14 +113,15 @@ impl TokenCache {
         }
     }
 
-    pub fn insert(&self, token: &str, hit: CacheHit) {
+    /// Takes the token by value: the copy made to hand it to a worker becomes the entry's.
+    pub fn insert(&self, token: Box<str>, hit: CacheHit) {
         if self.capacity == 0 {
             return;
         }
-        let fp = fingerprint(token);
-        // The JS thread looks up under this lock on every verify: allocate the entry before
+        let fp = fingerprint(&token);
+        // The JS thread looks up under this lock on every verify: build the entry before
         // taking it, and free what it displaces after releasing it.
-        let entry = Entry { token: token.into(), hit };
+        let entry = Entry { token, hit };
         let mut displaced = Vec::new();
         {
             let mut inner = self.lock();
@@ -179,24 +181,24 @@ mod tests {
     fn a_fingerprint_collision_is_a_miss_never_another_tokens_claims() {
         let cache = TokenCache::new(10);
         let k = key();
-        cache.insert("token-a", entry(1e12, &k));
+        cache.insert("token-a".into(), entry(1e12, &k));
         // Forge a collision by planting the entry under token-b's fingerprint.
         {
             let mut inner = cache.lock();
             let planted = inner.entries.remove(&fingerprint("token-a")).unwrap();
             inner.entries.insert(fingerprint("token-b"), planted);
         }
-        assert!(cache.get("token-b", 0.0, 0.0).is_none());
+        assert!(cache.get("token-b", 0.0, || 0.0).is_none());
     }
 
     #[test]
     fn entries_expire_with_the_token() {
         let cache = TokenCache::new(10);
         let k = key();
-        cache.insert("t", entry(1000.0, &k));
-        assert!(cache.get("t", 5.0, 990.0).is_some());
-        assert!(cache.get("t", 5.0, 1004.9).is_some());
-        assert!(cache.get("t", 5.0, 1005.0).is_none());
+        cache.insert("t".into(), entry(1000.0, &k));
+        assert!(cache.get("t", 5.0, || 990.0).is_some());
+        assert!(cache.get("t", 5.0, || 1004.9).is_some());
+        assert!(cache.get("t", 5.0, || 1005.0).is_none());
         assert_eq!(cache.len(), 0, "expired entry dropped");
     }
 
@@ -205,13 +207,13 @@ mod tests {
         let cache = TokenCache::new(3);
         let k = key();
         for i in 0..10 {
-            cache.insert(&i.to_string(), entry(1e12, &k));
+            cache.insert(i.to_string().into(), entry(1e12, &k));
             assert!(cache.len() <= 3);
         }
-        assert!(cache.get("9", 0.0, 0.0).is_some());
-        assert!(cache.get("0", 0.0, 0.0).is_none());
+        assert!(cache.get("9", 0.0, || 0.0).is_some());
+        assert!(cache.get("0", 0.0, || 0.0).is_none());
         for i in 0..1000 {
-            cache.insert(&i.to_string(), entry(1e12, &k));
+            cache.insert(i.to_string().into(), entry(1e12, &k));
             cache.remove(&i.to_string());
         }
         assert!(cache.lock().order.len() <= 64);
@@ -220,7 +222,7 @@ mod tests {
     #[test]
     fn disabled_cache_stores_nothing() {
         let cache = TokenCache::new(0);
-        cache.insert("t", entry(1e12, &key()));
+        cache.insert("t".into(), entry(1e12, &key()));
         assert_eq!(cache.len(), 0);
     }
 }

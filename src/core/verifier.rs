@@ -40,7 +40,7 @@ impl Verifier {
         if !self.cache.enabled() || token.is_empty() || token.len() > self.config.max_token_length {
             return None;
         }
-        let entry = self.cache.get(token, self.config.clock_tolerance_secs, unix_now())?;
+        let entry = self.cache.get(token, self.config.clock_tolerance_secs, unix_now)?;
         if !self.jwks.holds_fresh(&entry.key) {
             // Key rotated out or JWKS due for refresh: the full path decides.
             self.cache.remove(token);
@@ -59,18 +59,23 @@ impl Verifier {
         bump(&self.stats.failed);
     }
 
-    /// Full verification; resolves to the payload JSON exactly as signed.
-    pub async fn verify(&self, token: &str) -> Result<Arc<str>, VerifyError> {
+    /// Full verification; resolves to the payload JSON exactly as signed. Takes the token
+    /// by value so that a verified one moves into the cache instead of being copied again.
+    pub async fn verify(&self, token: Box<str>) -> Result<Arc<str>, VerifyError> {
         bump(&self.stats.verifies);
         if self.cache.enabled() {
             bump(&self.stats.cache_misses);
         }
-        let result = self.verify_uncached(token).await;
+        let result = self.verify_uncached(&token).await;
         bump(if result.is_ok() { &self.stats.succeeded } else { &self.stats.failed });
-        result
+        let verified = result?;
+        let claims_json = verified.claims_json.clone();
+        self.cache.insert(token, verified);
+        Ok(claims_json)
     }
 
-    async fn verify_uncached(&self, token: &str) -> Result<Arc<str>, VerifyError> {
+    /// Ok: what the cache keeps for the token (its claims JSON, expiry and key).
+    async fn verify_uncached(&self, token: &str) -> Result<CacheHit, VerifyError> {
         let config = &self.config;
         let parsed = token::parse(token, config.max_token_length, &config.algorithms)?;
         let alg = parsed.header.alg;
@@ -87,10 +92,7 @@ impl Verifier {
         let claims_json: Arc<str> = String::from_utf8(payload_bytes)
             .map_err(|_| VerifyError::malformed("token payload is not UTF-8"))?
             .into();
-        if self.cache.enabled() {
-            self.cache.insert(token, CacheHit { claims_json: claims_json.clone(), exp: lifetime.exp, key });
-        }
-        Ok(claims_json)
+        Ok(CacheHit { claims_json, exp: lifetime.exp, key })
     }
 
     pub fn stats(&self) -> StatsSnapshot {
