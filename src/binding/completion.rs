@@ -54,7 +54,12 @@ struct JsState {
     /// Jobs handed to the pool and not yet settled; the TSFN keeps the event loop alive
     /// only while this is non-zero.
     pending: usize,
+    /// The last batch's vector, emptied, to become the next queue (see call_js).
+    spare: Vec<Done>,
 }
+
+/// A batch vector grown past this by a burst is freed rather than kept.
+const MAX_SPARE: usize = 1024;
 
 pub struct Shared {
     queue: Mutex<Vec<Done>>,
@@ -84,15 +89,21 @@ unsafe extern "C" fn call_js(env: RawEnv, _js_callback: RawValue, context: *mut 
     }
     let shared = &*(context as *const Shared);
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let batch = std::mem::take(&mut *shared.queue.lock().unwrap_or_else(|e| e.into_inner()));
+        // Swap in the emptied vector of the previous batch, so workers push into kept capacity
+        // instead of growing a fresh vector for every batch.
+        let mut batch = std::mem::take(&mut shared.js.0.borrow_mut().spare);
+        std::mem::swap(&mut *shared.queue.lock().unwrap_or_else(|e| e.into_inner()), &mut batch);
         let settled = batch.len();
-        for done in batch {
+        for done in batch.drain(..) {
             let mut scope = ptr::null_mut();
             sys::napi_open_handle_scope(env, &mut scope);
             shared.settle(env, done.deferred, done.result, Source::Verified(done.plan.as_ref()));
             sys::napi_close_handle_scope(env, scope);
         }
         let mut state = shared.js.0.borrow_mut();
+        if batch.capacity() <= MAX_SPARE {
+            state.spare = batch;
+        }
         state.pending = state.pending.saturating_sub(settled);
         if state.pending == 0 && settled > 0 {
             let tsfn = *shared.tsfn.lock().unwrap_or_else(|e| e.into_inner());
@@ -147,6 +158,7 @@ impl Channel {
                 templates: ClaimsTemplates::new(templates),
                 builder: ClaimsBuilder::new(),
                 pending: 0,
+                spare: Vec::new(),
             })),
         });
         let context = Arc::into_raw(shared.clone()) as *mut c_void;
