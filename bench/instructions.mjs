@@ -15,8 +15,9 @@
 // jose: libuv's pool, fast-jwt: the JS thread).
 //
 // Environment: BENCH_INSTR_N1 (2000), BENCH_INSTR_N2 (6000) for cache hits; distinct-token cases
-// use half of that; BENCH_INSTR_WARMUP (2000) verifies first. Results: stdout and
-// bench/results/instructions.md.
+// use half of that; BENCH_INSTR_WARMUP (2000) verifies first; BENCH_INSTR_CASES (a comma list
+// of case names) counts only those, e.g. to compare two builds of the addon through
+// NAPI_RS_NATIVE_LIBRARY_PATH. Results: stdout, and bench/results/instructions.md for a full run.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,8 +94,12 @@ async function count(name, n) {
   return { js, other };
 }
 
+const only = process.env.BENCH_INSTR_CASES?.split(',').map((s) => s.trim()).filter(Boolean);
+const unknown = only?.filter((name) => !CASES.some(([c]) => c === name)) ?? [];
+if (unknown.length) throw new Error(`unknown BENCH_INSTR_CASES: ${unknown.join(', ')}; cases: ${CASES.map(([c]) => c).join(', ')}`);
+
 const rows = [];
-for (const [name, label, distinct] of CASES) {
+for (const [name, label, distinct] of CASES.filter(([c]) => !only || only.includes(c))) {
   const [n1, n2] = distinct ? [N1 / DISTINCT_SHARE, N2 / DISTINCT_SHARE] : [N1, N2];
   console.error(`counting ${name} (${n1} and ${n2} verifies under callgrind)...`);
   const a = await count(name, n1);
@@ -126,4 +131,4 @@ const lines = [
 ];
 const text = lines.join('\n');
 console.log(text);
-writeFileSync(join(ROOT, 'bench', 'results', 'instructions.md'), text);
+if (!only) writeFileSync(join(ROOT, 'bench', 'results', 'instructions.md'), text);

@@ -14,7 +14,7 @@ const { Auth0Verifier } = require('./index.js');
 const verifier = new Auth0Verifier({ issuer: set.issuer, jwksUri: set.jwksUri, audience: set.audience, tokenCacheSize: CACHE });
 
 const hot = set.distinct.slice(0, 100);
-const cold = set.distinct.slice(100);
+const cold = set.distinct.slice(100, 10_000);
 let maxCacheSize = 0;
 let sampled = 0;
 

@@ -24,7 +24,7 @@ const { startLocalIssuer } = require('./dist/testing/index.js');
 const issuer = await startLocalIssuer();
 const work = mkdtempSync(join(tmpdir(), 'auth0-native-profile-'));
 const tokensFile = join(work, 'tokens.json');
-writeFileSync(tokensFile, JSON.stringify(mintTokenSet(issuer, envNumber('BENCH_TOKENS', 3000))));
+writeFileSync(tokensFile, JSON.stringify(mintTokenSet(issuer, envNumber('BENCH_TOKENS', 12000))));
 const env = { ...process.env, BENCH_TOKENS_FILE: tokensFile, BENCH_MICRO_SECONDS: String(seconds) };
 
 // The children talk to the issuer in THIS process, so they must run asynchronously.
