@@ -75,10 +75,13 @@ test('JWKS down at cold start: 503 ERR_JWKS_UNAVAILABLE, fast, and cooldown prot
     assert.equal(error.status, 503);
     assert.equal(error.wwwAuthenticate, null);
     assert.match(error.message, /HTTP 503/);
+    // Minted before the clock starts: signing 50 tokens is the test's work, not the verifier's.
+    const tokens = Array.from({ length: 50 }, () => issuer.mintUser());
     const started = Date.now();
-    const again = await Promise.allSettled(Array.from({ length: 50 }, () => verifier.verify(issuer.mintUser())));
+    const again = await Promise.allSettled(tokens.map((token) => verifier.verify(token)));
+    const took = Date.now() - started;
     assert.ok(again.every((r) => r.reason?.code === 'ERR_JWKS_UNAVAILABLE'));
-    assert.ok(Date.now() - started < 500);
+    assert.ok(took < 500, `50 verifies in the cooldown took ${took} ms`);
     assert.equal(issuer.jwksRequests, 1);
   }));
 
@@ -90,7 +93,8 @@ test('JWKS slow beyond the timeout: rejects after about the timeout', () =>
     const error = await verifier.verify(issuer.mintUser()).catch((e) => e);
     assert.equal(error.code, 'ERR_JWKS_UNAVAILABLE');
     assert.match(error.message, /timed out after 200 ms/);
-    assert.ok(Date.now() - started < 1500);
+    const took = Date.now() - started;
+    assert.ok(took < 1500, `a 200 ms timeout took ${took} ms`);
   }));
 
 test('JWKS garbage, wrong shapes and oversized bodies are unavailability, not crashes', async () => {
