@@ -151,7 +151,6 @@ impl<'a> Names<'a> {
         Names { few: Vec::new(), many: None }
     }
 
-    /// Err: the name was already there.
     /// Err: the name was already there. (A borrowed name is a pointer and a length to keep.)
     fn add<E: de::Error>(&mut self, name: Cow<'a, str>) -> Result<(), E> {
         let seen = match &mut self.many {
@@ -380,7 +379,7 @@ mod tests {
         let many: String = (0..40).map(|i| format!("\"k{i}\":{i},")).collect();
         // The 17th name is where the name check moves from a list to a hash set.
         let sixteen: String = (0..16).map(|i| format!("\"k{i}\":{i},")).collect();
-        let cases = [
+        let cases: Vec<String> = vec![
             r#"{"a":1,"b":{"c":[1,2,{"d":null}]}}"#.to_string(),
             r#"{"alg":"RS256","alg":"none"}"#.into(),
             r#"{"a":{"b":1,"b":2}}"#.into(),
@@ -396,10 +395,31 @@ mod tests {
             "[]".into(), "1".into(), "\"x\"".into(), "null".into(), "{} {}".into(), "{".into(), "".into(),
             r#"{"a":1}x"#.into(), r#"{"a":1e400}"#.into(), r#"{"a":"\ud800"}"#.into(), "{\"a\":\"\u{0}\"}".into(),
         ];
-        for case in &cases {
+        // serde_json's nesting limit (128) must bite at the same depth in both.
+        let nested = |depth: usize| format!("{{\"a\":{}1{}}}", "[".repeat(depth - 1), "]".repeat(depth - 1));
+        let cases = cases.into_iter().chain([
+            nested(127),
+            nested(128),
+            nested(129),
+            r#"{"\ud800":1}"#.into(),
+            r#"{"\ud83d\ude00":1,"😀":2}"#.into(),
+        ]);
+        for case in cases {
             assert_eq!(parse_members(case.as_bytes()).is_ok(), parse_object(case.as_bytes()).is_ok(), "{case}");
         }
-        for dup in [format!("{{{many}\"k39\":0}}"), format!("{{{sixteen}\"k3\":0}}"), format!("{{{sixteen}\"k15\":0}}")] {
+        // Bytes that are not UTF-8, inside a value and inside a name.
+        for bytes in [&b"{\"a\":\"\xff\"}"[..], b"{\"\xc3\":1}", b"{\"a\":[\"\xed\xa0\x80\"]}"] {
+            assert!(parse_object(bytes).is_err() && parse_members(bytes).is_err(), "{bytes:?}");
+        }
+        assert!(parse_members(nested(100).as_bytes()).is_ok() && parse_members(nested(200).as_bytes()).is_err());
+        let escaped = |prefix: &str, name: &str| format!("{{{prefix}\"\\u006b{name}\":0}}");
+        for dup in [
+            format!("{{{many}\"k39\":0}}"),
+            format!("{{{sixteen}\"k3\":0}}"),
+            format!("{{{sixteen}\"k15\":0}}"),
+            escaped(&sixteen, "3"),
+            escaped(&many, "39"),
+        ] {
             assert!(parse_members(dup.as_bytes()).unwrap_err().contains("duplicate"), "{dup}");
         }
     }
