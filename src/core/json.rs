@@ -277,13 +277,9 @@ impl<'de> Visitor<'de> for ShallowVisitor {
         }
         Ok(Shallow::Array(items))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-        let mut names = Names::new();
-        while let Some(name) = access.next_key_seed(CowStr)? {
-            names.add(name)?;
-            access.next_value_seed(CheckedSeed)?;
-        }
-        Ok(Shallow::Other)
+    fn visit_map<A: MapAccess<'de>>(self, access: A) -> Result<Self::Value, A::Error> {
+        // Objects below the top level are checked, not kept.
+        CheckedVisitor.visit_map(access).map(|()| Shallow::Other)
     }
 }
 

@@ -192,6 +192,15 @@ mod tests {
     }
 
     #[test]
+    fn a_miss_never_reads_the_clock() {
+        let cache = TokenCache::new(10);
+        cache.insert("token-a".into(), entry(1e12, &key()));
+        let no_clock = || -> f64 { panic!("the clock was read on a miss") };
+        assert!(cache.get("token-b", 0.0, no_clock).is_none());
+        assert!(cache.get("token-a", 0.0, || 0.0).is_some());
+    }
+
+    #[test]
     fn entries_expire_with_the_token() {
         let cache = TokenCache::new(10);
         let k = key();
