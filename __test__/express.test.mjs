@@ -88,6 +88,24 @@ describe('express: specifics', () => {
     }
   });
 
+  test("a throwing onError hook with no app error handler: Express's default 500, no challenge", async () => {
+    const app = express();
+    app.get('/x', adapter.auth({ verifier, onError: () => { throw new Error('hook bug'); } }), (req, res) => res.json({}));
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { error } = console;
+    console.error = () => {}; // Express's default handler logs the stack outside production
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.address().port}/x`);
+      assert.equal(res.status, 500, 'not the 401 the hook was answering');
+      assert.equal(res.headers.get('www-authenticate'), null);
+    } finally {
+      console.error = error;
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   test('without a body parser a form token is not read (nothing to read)', async () => {
     const errors = [];
     const app = express();

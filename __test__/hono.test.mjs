@@ -108,8 +108,11 @@ describe('hono: specifics', () => {
     const missing = await app.request('/x');
     assert.equal(missing.status, 401);
     assert.equal(missing.headers.get('www-authenticate'), 'Bearer realm="api"');
-    const malformed = await app.request('/x', { headers: { Authorization: 'Basic abc' } });
+    const malformed = await app.request('/x', { headers: { Authorization: 'Bearer  abc' } });
     assert.equal(malformed.status, 400);
+    const otherScheme = await app.request('/x', { headers: { Authorization: 'Basic abc' } });
+    assert.equal(otherScheme.status, 401);
+    assert.equal(otherScheme.headers.get('www-authenticate'), 'Bearer realm="api"');
     const twoWays = await app.request(`/x?access_token=${issuer.mintUser()}`, { headers: { Authorization: `Bearer ${issuer.mintUser()}` } });
     assert.equal(twoWays.status, 400);
   });

@@ -10,6 +10,7 @@ import type { TokenSources } from './http/bearer.js';
 import { claimGuard, permissionsGuard, scopesGuard, type ClaimPredicate, type Guard, type ListGuardArgs } from './http/guards.js';
 import { isIdentity, type AuthIdentity } from './http/identity.js';
 import { Responders } from './http/responders.js';
+import { wrapThrown } from './http/thrown.js';
 import { resolveVerifier, type VerifierSource } from './http/verifier.js';
 
 export { AuthHttpError } from './http/auth-error.js';
@@ -46,7 +47,8 @@ const responders = new Responders<Request, ExpressErrorHook>();
 /** Verifies the request's bearer token; see {@link ExpressAuthOptions}. */
 export function auth(options: ExpressAuthOptions = {}): RequestHandler {
   const verifier = resolveVerifier(options, ['optional', 'onError']);
-  const responder = responders.forOptions(options);
+  // Left out, the realm is the verifier's (a ready verifier may have its own).
+  const responder = responders.forOptions({ realm: options.realm ?? verifier.realm, onError: options.onError });
   const optional = options.optional === true;
   // Not an async function: a cached token is answered without a promise, so Express sees a
   // plain synchronous middleware. Other tokens return the promise, so a throw from next()
@@ -96,7 +98,7 @@ function guardMiddleware(guard: Guard): RequestHandler {
     try {
       error = isIdentity(req.auth) ? await guard(req.auth, realm) : tokenMissing(realm);
     } catch (e) {
-      return next(e); // a throwing claimCheck predicate: the app's error handler, 500 by default
+      return next(asExpressError(e)); // a throwing claimCheck predicate: the app's error handler, 500 by default
     }
     if (error) return answer(error, req, res, next);
     next();
@@ -117,14 +119,30 @@ function tokenSources(req: Request): TokenSources {
 
 /** Sends an AuthHttpError (through the hook); anything else is the app's error, so next(err). */
 async function answer(e: unknown, req: Request, res: Response, next: NextFunction): Promise<void> {
-  if (!(e instanceof AuthHttpError)) return next(e);
+  if (!(e instanceof AuthHttpError)) return next(asExpressError(e));
   const { onError } = responders.of(req);
+  const statusBefore = res.statusCode;
   try {
     res.status(e.status);
     if (e.wwwAuthenticate) res.set('WWW-Authenticate', e.wwwAuthenticate);
     const body = onError ? await onError(e, req, res) : undefined;
     if (!res.headersSent) res.json(body === undefined ? e.toJSON() : body);
   } catch (hookError) {
-    next(hookError);
+    // Express's default handler answers with res.statusCode when the error carries no status:
+    // undo ours, or a throwing hook would go out as this 401/403 instead of a 500.
+    if (!res.headersSent) {
+      res.status(statusBefore);
+      res.removeHeader('WWW-Authenticate');
+    }
+    next(asExpressError(hookError));
   }
+}
+
+/**
+ * What to hand to next() for a thrown value. Express reads next() with a falsy value as "no
+ * error" and next('route') / next('router') as "skip": passed through, a hook that throws
+ * `undefined` or 'route' would let the request through unauthenticated. Those become Errors.
+ */
+function asExpressError(thrown: unknown): unknown {
+  return thrown && thrown !== 'route' && thrown !== 'router' ? thrown : wrapThrown(thrown);
 }

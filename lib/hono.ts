@@ -11,6 +11,7 @@ import type { TokenSources } from './http/bearer.js';
 import { claimGuard, permissionsGuard, scopesGuard, type ClaimPredicate, type Guard, type ListGuardArgs } from './http/guards.js';
 import { isIdentity, type AuthIdentity } from './http/identity.js';
 import { Responders } from './http/responders.js';
+import { wrapThrown } from './http/thrown.js';
 import { resolveVerifier, type VerifierSource } from './http/verifier.js';
 
 export { AuthHttpError } from './http/auth-error.js';
@@ -45,7 +46,8 @@ export function auth(options?: HonoAuthOptions): MiddlewareHandler<AuthEnv>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one body serves both overloads
 export function auth(options: HonoAuthOptions = {}): MiddlewareHandler<any> {
   const verifier = resolveVerifier(options, ['optional', 'onError']);
-  const responder = responders.forOptions(options);
+  // Left out, the realm is the verifier's (a ready verifier may have its own).
+  const responder = responders.forOptions({ realm: options.realm ?? verifier.realm, onError: options.onError });
   const optional = options.optional === true;
   // Not an async function: a cached token is answered without a promise or microtask of
   // ours, straight into next().
@@ -96,7 +98,12 @@ function guardMiddleware(guard: Guard): MiddlewareHandler<AuthEnv> {
     const { realm } = responders.of(c);
     const identity: unknown = c.get('auth');
     // A throwing claimCheck predicate propagates to the app's onError (500 by default).
-    const error = isIdentity(identity) ? await guard(identity, realm) : tokenMissing(realm);
+    let error: AuthHttpError | undefined;
+    try {
+      error = isIdentity(identity) ? await guard(identity, realm) : tokenMissing(realm);
+    } catch (e) {
+      throw asHonoError(e);
+    }
     if (error) return answer(error, c);
     await next();
   };
@@ -150,10 +157,23 @@ function requestHeader(c: Context, name: 'authorization' | 'content-type'): stri
 
 /** Answers an AuthHttpError (through the hook); anything else is rethrown to the app's onError. */
 async function answer(e: unknown, c: Context): Promise<Response> {
-  if (!(e instanceof AuthHttpError)) throw e;
+  if (!(e instanceof AuthHttpError)) throw asHonoError(e);
   const { onError } = responders.of(c);
-  const result = onError ? await onError(e, c) : undefined;
+  let result: unknown;
+  try {
+    result = onError ? await onError(e, c) : undefined;
+  } catch (hookError) {
+    throw asHonoError(hookError);
+  }
   if (result instanceof Response) return result;
   const headers: Record<string, string> = e.wwwAuthenticate ? { 'WWW-Authenticate': e.wwwAuthenticate } : {};
   return c.json((result === undefined ? e.toJSON() : result) as object, e.status as ContentfulStatusCode, headers);
+}
+
+/**
+ * What to rethrow for a value a hook threw. Hono hands only Errors to the app's onError; any
+ * other value escapes the app (a bare 500 from the server, the app's handler never told).
+ */
+function asHonoError(thrown: unknown): unknown {
+  return thrown instanceof Error ? thrown : wrapThrown(thrown);
 }

@@ -38,6 +38,9 @@ export function bearerConformance(name, mod, serve) {
         { method: 'get', path: '/scopes-all', middleware: [protect, requiredScopes('read:a', 'write:b')] },
         { method: 'get', path: '/scopes-any', middleware: [protect, requiredScopes('read:a', 'write:b', { match: 'any' })] },
         { method: 'get', path: '/scopes-string', middleware: [protect, requiredScopes('read:a write:b')] },
+        { method: 'get', path: '/scopes-array', middleware: [protect, requiredScopes(['read:a', 'write:b'])] },
+        { method: 'get', path: '/scopes-mixed', middleware: [protect, requiredScopes('read:a', ['write:b', 'admin'])] },
+        { method: 'get', path: '/scopes-array-any', middleware: [protect, requiredScopes(['read:a', 'write:b'], { match: 'any' })] },
         { method: 'get', path: '/permissions', middleware: [protect, requiredPermissions('read:reports', 'export:reports')] },
         { method: 'get', path: '/permissions-any', middleware: [protect, requiredPermissions('read:reports', 'export:reports', { match: 'any' })] },
         { method: 'get', path: '/claim-sync', middleware: [protect, claimCheck(isAdmin, 'Admin role required')] },
@@ -45,6 +48,10 @@ export function bearerConformance(name, mod, serve) {
         { method: 'get', path: '/claim-truthy', middleware: [protect, claimCheck(() => 'yes')] },
         { method: 'get', path: '/claim-throws', middleware: [protect, claimCheck(() => { throw new Error('predicate bug'); })] },
         { method: 'get', path: '/claim-rejects', middleware: [protect, claimCheck(async () => { throw new Error('async predicate bug'); })] },
+        // Values Express's next() would read as "no error" or "skip this route".
+        { method: 'get', path: '/claim-throws-undefined', middleware: [protect, claimCheck(() => { throw undefined; })] },
+        { method: 'get', path: '/claim-throws-null', middleware: [protect, claimCheck(async () => { throw null; })] },
+        { method: 'get', path: '/claim-throws-route', middleware: [protect, claimCheck(() => { throw 'route'; })] },
         { method: 'get', path: '/claim-quotes', middleware: [protect, claimCheck(() => false, 'Needs "admin" \\ role – now')] },
         { method: 'get', path: '/guard-without-auth', middleware: [requiredScopes('read:a')] },
         { method: 'get', path: '/optional-guarded', middleware: [auth({ verifier, optional: true }), requiredScopes('read:a')] },
@@ -86,7 +93,6 @@ export function bearerConformance(name, mod, serve) {
       });
 
       for (const [title, header, description] of [
-        ['wrong scheme', 'Basic dXNlcjpwYXNz', 'Authorization header does not use the Bearer scheme'],
         ['scheme only', 'Bearer', 'Malformed Bearer credentials in the Authorization header'],
         ['empty token', 'Bearer ', 'Malformed Bearer credentials in the Authorization header'],
         ['two spaces', 'Bearer  abc.def.ghi', 'Malformed Bearer credentials in the Authorization header'],
@@ -98,6 +104,18 @@ export function bearerConformance(name, mod, serve) {
           await expectError(res, 400, invalidRequest(description), 'invalid_request');
         });
       }
+
+      test('another scheme (Basic, Digest): no bearer token, so 401 with a bare challenge (RFC 6750 §3.1)', async () => {
+        for (const header of ['Basic dXNlcjpwYXNz', 'basic x', 'Digest username="a", nonce="b"', 'Negotiate']) {
+          await expectError(await call('/protected', { headers: { authorization: header } }), 401, challenge(), 'unauthorized');
+        }
+      });
+
+      test('another scheme next to a query token is not a second method: the query token is used', async () => {
+        const res = await call(`/protected?access_token=${issuer.mintUser()}`, { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
+        assert.equal(res.status, 200);
+        assert.equal((await res.json()).auth.sub, 'auth0|test-user');
+      });
 
       test('token in the query: 200', async () => {
         const res = await call(`/protected?access_token=${issuer.mintUser()}`);
@@ -213,6 +231,22 @@ export function bearerConformance(name, mod, serve) {
         }
       });
 
+      test('an authorizeUser hook throwing undefined or "route" fails closed (500)', async () => {
+        for (const thrown of [undefined, 'route', 0]) {
+          const buggy = new Auth0Verifier({ ...issuer.verifierOptions(), authorizeUser: () => { throw thrown; } });
+          const local = await serve([{ method: 'get', path: '/x', middleware: [auth({ verifier: buggy })] }]);
+          try {
+            const res = await fetch(`${local.url}/x`, bearer(issuer.mintUser()));
+            assert.equal(res.status, 500, String(thrown));
+            assert.deepEqual(await res.json(), { error: 'app_error' });
+            assert.equal(local.errors.length, 1);
+            assert.equal(local.errors[0].cause, thrown);
+          } finally {
+            await local.close();
+          }
+        }
+      });
+
       test("a throwing authorizeUser hook is the app's error (500), not a 401", async () => {
         const buggy = new Auth0Verifier({ ...issuer.verifierOptions(), authorizeUser: () => { throw new Error('hook exploded'); } });
         const local = await serve([{ method: 'get', path: '/x', middleware: [auth({ verifier: buggy })] }]);
@@ -288,8 +322,14 @@ export function bearerConformance(name, mod, serve) {
       });
 
       test('malformed header: still 400', async () => {
-        const res = await call('/optional', { headers: { authorization: 'Basic x' } });
+        const res = await call('/optional', { headers: { authorization: 'Bearer  x' } });
         assert.equal(res.status, 400);
+      });
+
+      test('a header of another scheme (say Basic, for a proxy): passes anonymously', async () => {
+        const res = await call('/optional', { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
+        assert.equal(res.status, 200);
+        assert.deepEqual(await res.json(), { auth: null });
       });
 
       test('a guard after optional auth answers 401 for anonymous requests', async () => {
@@ -310,6 +350,16 @@ export function bearerConformance(name, mod, serve) {
       test('requiredScopes: a space-separated string lists several', async () => {
         assert.equal((await call('/scopes-string', withScope('write:b read:a'))).status, 200);
         await expectError(await call('/scopes-string', withScope('write:b')), 403, insufficient('read:a write:b'));
+      });
+
+      test('requiredScopes: arrays are flattened, never taken for the options', async () => {
+        assert.equal((await call('/scopes-array', withScope('read:a write:b'))).status, 200);
+        await expectError(await call('/scopes-array', withScope('read:a')), 403, insufficient('read:a write:b'));
+        assert.equal((await call('/scopes-mixed', withScope('read:a write:b admin'))).status, 200);
+        await expectError(await call('/scopes-mixed', withScope('read:a')), 403, insufficient('read:a write:b admin'));
+        await expectError(await call('/scopes-mixed', withScope('read:a write:b')), 403, insufficient('read:a write:b admin'));
+        assert.equal((await call('/scopes-array-any', withScope('write:b'))).status, 200);
+        await expectError(await call('/scopes-array-any', withScope('read:c')), 403, insufficient('read:a write:b'));
       });
 
       test('requiredScopes: any-of', async () => {
@@ -354,6 +404,18 @@ export function bearerConformance(name, mod, serve) {
           assert.deepEqual(await res.json(), { error: 'app_error' });
         }
         assert.deepEqual(app.errors.slice(before).map((e) => e.message), ['predicate bug', 'async predicate bug']);
+      });
+
+      test('claimCheck: a predicate throwing undefined, null or "route" fails closed (500), never passes', async () => {
+        const before = app.errors.length;
+        for (const path of ['/claim-throws-undefined', '/claim-throws-null', '/claim-throws-route']) {
+          const res = await call(path, bearer(issuer.mintUser()));
+          assert.equal(res.status, 500, path);
+          assert.deepEqual(await res.json(), { error: 'app_error' }, path);
+        }
+        const errors = app.errors.slice(before);
+        assert.ok(errors.every((e) => e instanceof Error), 'the app error handler gets Errors');
+        assert.deepEqual(errors.map((e) => e.cause), [undefined, null, 'route']);
         assert.equal((await call('/protected', bearer(issuer.mintUser()))).status, 200);
       });
 
@@ -393,6 +455,21 @@ export function bearerConformance(name, mod, serve) {
         assert.equal(forbidden.status, 403);
         assert.equal(forbidden.headers.get('www-authenticate'), insufficient('read:a'));
         assert.deepEqual(await forbidden.json(), { message: 'custom ERR_INSUFFICIENT_SCOPE', status: 403 });
+      });
+
+      test("the realm of a ready verifier is the adapter's realm too, unless auth() sets one", async () => {
+        const own = new Auth0Verifier({ ...issuer.verifierOptions(), realm: 'myapi' });
+        const local = await serve([{ method: 'get', path: '/x', middleware: [auth({ verifier: own }), requiredScopes('read:a')] }]);
+        try {
+          const missing = await fetch(`${local.url}/x`);
+          assert.equal(missing.headers.get('www-authenticate'), 'Bearer realm="myapi"');
+          const expired = await fetch(`${local.url}/x`, bearer(issuer.mintExpired()));
+          assert.match(expired.headers.get('www-authenticate'), /^Bearer realm="myapi", error="invalid_token"/);
+          const forbidden = await fetch(`${local.url}/x`, bearer(issuer.mintUser({ scope: 'openid' })));
+          assert.match(forbidden.headers.get('www-authenticate'), /^Bearer realm="myapi", error="insufficient_scope"/);
+        } finally {
+          await local.close();
+        }
       });
 
       test("a throwing onError hook is the app's error (500)", async () => {

@@ -15,15 +15,21 @@ export interface TokenSources {
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
 const BEARER_SCHEME = /^Bearer(?: |$)/i;
 const BEARER_PREFIX = /^Bearer /i;
+// RFC 7235 §2.1: an auth-scheme is a token, then SP or the end. Another scheme than Bearer
+// (say Basic, for a proxy) is "an unsupported authentication method" (RFC 6750 §3.1): the
+// request carries no bearer token, which is a 401 with a bare challenge, not a 400.
+const OTHER_SCHEME = /^(?!Bearer(?: |$))[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?: |$)/i;
 
 /**
- * The token the request carries, `undefined` when it carries none.
+ * The token the request carries, `undefined` when it carries none (an `Authorization` header
+ * of another scheme carries none).
  * Throws a 400 `invalid_request` AuthHttpError for a malformed header or parameter, and when
  * the token is sent more than one way (RFC 6750 §2: clients MUST NOT; answering with one of
  * them would pick a winner the client did not choose).
  */
 export function extractBearer(sources: TokenSources, realm: string): string | undefined {
-  const { header, query, body } = sources;
+  const { query, body } = sources;
+  const header = sources.header !== undefined && OTHER_SCHEME.test(sources.header) ? undefined : sources.header;
   const sent = (header !== undefined ? 1 : 0) + (query !== undefined ? 1 : 0) + (body !== undefined ? 1 : 0);
   if (sent > 1) throw invalidRequest(realm, 'More than one method used to send the access token');
   if (header !== undefined) return fromHeader(header, realm);

@@ -10,8 +10,12 @@ export interface ListGuardOptions {
   match?: 'all' | 'any';
 }
 
-/** `requiredScopes('read:a', 'write:b', { match: 'any' })`; a string may also hold several, space-separated. */
-export type ListGuardArgs = string[] | [...string[], ListGuardOptions];
+/**
+ * `requiredScopes('read:a', 'write:b', { match: 'any' })`. A string may also hold several,
+ * space-separated, and arrays are flattened: `requiredScopes(['read:a', 'write:b'])`, as in
+ * express-oauth2-jwt-bearer, requires both.
+ */
+export type ListGuardArgs = (string | string[])[] | [...(string | string[])[], ListGuardOptions];
 
 /** A predicate over the verified claims. Only `true` allows (a truthy string does not). */
 export type ClaimPredicate = (claims: JwtClaims, identity: AuthIdentity) => boolean | Promise<boolean>;
@@ -43,11 +47,14 @@ function listGuard(name: string, args: ListGuardArgs, held: (id: AuthIdentity) =
 }
 
 function parseArgs(name: string, args: ListGuardArgs): { required: string[]; match: 'all' | 'any' } {
-  const last = args[args.length - 1];
-  const options: ListGuardOptions = typeof last === 'object' && last !== null ? last : {};
-  const values = (typeof last === 'object' ? args.slice(0, -1) : args) as unknown[];
+  const last: unknown = args[args.length - 1];
+  // Only a plain object is options: an array of values in last place must never be mistaken
+  // for them, or its values would silently not be required.
+  const hasOptions = typeof last === 'object' && last !== null && !Array.isArray(last);
+  const options = (hasOptions ? last : {}) as ListGuardOptions;
+  const values = (hasOptions ? args.slice(0, -1) : args).flat() as unknown[];
   const required = values.flatMap((v) => {
-    if (typeof v !== 'string') throw new TypeError(`${name}: expected strings, got ${typeof v}`);
+    if (typeof v !== 'string') throw new TypeError(`${name}: expected strings, got ${v === null ? 'null' : typeof v}`);
     return v.split(' ').filter(Boolean);
   });
   // Fail at start-up, not per request: an empty list would make `all` pass everyone.

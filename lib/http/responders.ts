@@ -16,7 +16,7 @@ export class Responders<Request extends object, Hook> {
 
   /** The answer style an `auth()` with these options uses (the shared default when it sets none). */
   forOptions(options: { realm?: string; onError?: Hook }): Responder<Hook> {
-    if (options.realm === undefined && !options.onError) return this.#default;
+    if ((options.realm === undefined || options.realm === DEFAULT_REALM) && !options.onError) return this.#default;
     return { realm: options.realm ?? DEFAULT_REALM, onError: options.onError };
   }
 

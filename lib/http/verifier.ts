@@ -11,7 +11,8 @@ export type VerifierSource = Auth0VerifierOptions & {
 };
 
 // `realm` is used by both layers: the core puts it in the challenges it builds, the adapters in
-// theirs. With a ready verifier, set the same realm on both.
+// theirs. Beside a ready verifier it overrides the adapter's realm only; left out, the adapter
+// takes the verifier's, so one request is never challenged with two realms.
 const SHARED_KEYS = ['realm'];
 
 /**
