@@ -266,3 +266,25 @@ test('cache hits return their own objects too: mutating one hit changes no later
   }
   assert.ok(verifier.stats().cacheHits >= 5);
 });
+
+test('a replaced JSON.parse that calls verify() while the claims are parsed is re-entrant', async () => {
+  const original = JSON.parse;
+  let verifier;
+  const inner = [];
+  // An app (or instrumentation) wrapping JSON.parse before the verifier is created: the
+  // verifier uses that wrapper for first-sighting payloads, so app code runs mid-settle.
+  JSON.parse = function wrappedParse(...args) {
+    if (verifier && inner.length < 3) inner.push(verifier.verify(issuer.mintUser({ sub: `inner-${inner.length}` })));
+    return original.apply(this, args);
+  };
+  try {
+    verifier = new Auth0Verifier({ ...issuer.verifierOptions(), tokenCacheSize: 0 });
+  } finally {
+    JSON.parse = original;
+  }
+  const outer = await verifier.verify(issuer.mintUser({ sub: 'outer' }));
+  assert.equal(outer.sub, 'outer');
+  assert.ok(inner.length >= 1, 'the wrapper ran during a settle');
+  const settled = await Promise.allSettled(inner);
+  assert.deepEqual(settled.map((r) => r.status), inner.map(() => 'fulfilled'), JSON.stringify(settled.map((r) => r.reason?.code)));
+});

@@ -146,6 +146,43 @@ test('last good keys keep serving through an outage; a recovered JWKS is used ag
     await verifier.verify(issuer.mintUser({ sub: 'recovered' }));
   }));
 
+test('through an outage, cached tokens are still answered from the token cache (stale serves)', () =>
+  withIssuer(async (issuer) => {
+    const verifier = new Auth0Verifier({ ...issuer.verifierOptions(), jwksCacheMaxAge: 100, jwksCooldown: 5_000 });
+    const token = issuer.mintUser({ sub: 'hot' });
+    await verifier.verify(token);
+    issuer.setFault({ kind: 'down' });
+    await sleep(150);
+    // Past freshness: this verify goes the full way and starts the refresh, which fails.
+    assert.equal((await verifier.verify(token)).sub, 'hot');
+    for (let i = 0; i < 50 && verifier.stats().jwksFetchFailures === 0; i++) await sleep(10);
+    const before = verifier.stats();
+    assert.equal(before.jwksFetchFailures, 1, JSON.stringify(before));
+    for (let i = 0; i < 50; i++) assert.equal((await verifier.verify(token)).sub, 'hot');
+    assert.equal(verifier.verifyCached(token)?.sub, 'hot');
+    const after = verifier.stats();
+    // Until this was fixed, each of these dropped the entry and verified in full again.
+    assert.equal(after.cacheHits - before.cacheHits, 51, JSON.stringify(after));
+    assert.equal(after.cacheMisses, before.cacheMisses);
+    assert.equal(after.staleServes - before.staleServes, 51);
+    assert.equal(after.cacheSize, 1);
+  }));
+
+test('a cached kid-less token is refused once a second key makes its key ambiguous, as a fresh verify would', () =>
+  withIssuer(async (issuer) => {
+    const verifier = new Auth0Verifier({ ...issuer.verifierOptions(), jwksCacheMaxAge: 50, jwksCooldown: 0 });
+    const token = issuer.mintUser({ sub: 'kidless' }, { kid: null });
+    assert.equal((await verifier.verify(token)).sub, 'kidless');
+    assert.equal(verifier.verifyCached(token)?.sub, 'kidless');
+    issuer.rotate(); // the JWKS now holds two keys: a token without kid no longer says which
+    await sleep(80);
+    await verifier.verify(issuer.mintUser()); // past freshness: starts the refresh
+    for (let i = 0; i < 50 && verifier.stats().jwksFetches < 2; i++) await sleep(10);
+    await sleep(20);
+    assert.equal(verifier.verifyCached(token), null);
+    await rejectsWith(verifier.verify(token), 'ERR_KEY_NOT_FOUND');
+  }));
+
 test('stale keys are bounded by jwksMaxStale', () =>
   withIssuer(async (issuer) => {
     const verifier = new Auth0Verifier({

@@ -250,9 +250,12 @@ impl Shared {
     /// A fresh JS object from verified claims JSON, through V8's own `JSON.parse` (JS
     /// thread). Err: the error to hand to JS (cannot happen for JSON the core accepted).
     pub unsafe fn parse_claims(&self, env: RawEnv, claims_json: &str) -> Result<RawValue, RawValue> {
-        let state = self.js.0.borrow();
-        let parse = js::deref(env, state.json_parse);
-        let json = js::deref(env, state.json);
+        // Not borrowed during the call: an app may have replaced the global JSON.parse before
+        // creating the verifier, and its code may call verify() (which borrows) re-entrantly.
+        let (parse, json) = {
+            let state = self.js.0.borrow();
+            (js::deref(env, state.json_parse), js::deref(env, state.json))
+        };
         js::call(env, json, parse, &[js::text(env, claims_json)]).map_err(|thrown| {
             thrown.unwrap_or_else(|| {
                 js::verify_error(env, &VerifyError::new(ErrorKind::Internal, "could not convert claims"), &self.realm)

@@ -10,6 +10,9 @@ use crate::core::json::{Members, Shallow};
 pub struct Lifetime {
     /// `exp` in seconds since the epoch.
     pub exp: f64,
+    /// The later of `nbf` and `iat`, NEG_INFINITY when neither is present: a cached answer
+    /// must stop when a stepped-back clock would make a fresh verify refuse them.
+    pub not_before: f64,
 }
 
 pub fn validate(payload: &Members, config: &Config, now: f64) -> Result<Lifetime, VerifyError> {
@@ -42,20 +45,28 @@ pub fn validate(payload: &Members, config: &Config, now: f64) -> Result<Lifetime
     if !is_before_expiry(exp, tolerance, now) {
         return Err(VerifyError::claim(ErrorKind::TokenExpired, "exp", "token has expired"));
     }
+    let mut not_before = f64::NEG_INFINITY;
     if let Some(nbf) = numeric_date(payload, "nbf")? {
-        if nbf > now + tolerance {
+        not_before = nbf;
+        if !is_not_before(nbf, tolerance, now) {
             return Err(VerifyError::claim(ErrorKind::TokenNotYetValid, "nbf", "token is not valid yet (nbf)"));
         }
     }
     if let Some(iat) = numeric_date(payload, "iat")? {
-        if iat > now + tolerance {
+        not_before = not_before.max(iat);
+        if !is_not_before(iat, tolerance, now) {
             return Err(VerifyError::claim(ErrorKind::ClaimInvalid, "iat", "token was issued in the future (iat)"));
         }
     }
     if payload.get("sub").is_some_and(|sub| sub.as_str().is_none()) {
         return Err(VerifyError::claim(ErrorKind::ClaimInvalid, "sub", "token subject (sub) is not a string"));
     }
-    Ok(Lifetime { exp })
+    Ok(Lifetime { exp, not_before })
+}
+
+/// The `nbf` / `iat` rule: not later than now, give or take the tolerance.
+pub fn is_not_before(not_before: f64, tolerance: f64, now: f64) -> bool {
+    not_before <= now + tolerance
 }
 
 /// The one expiry rule, shared with the token cache so a cached answer can never outlive
@@ -119,6 +130,15 @@ mod tests {
     fn err(payload: Value) -> (ErrorKind, Option<&'static str>) {
         let e = check(payload).unwrap_err();
         (e.kind, e.claim)
+    }
+
+    #[test]
+    fn lifetime_carries_exp_and_the_later_of_nbf_and_iat() {
+        let lifetime = |v: Value| check(v).unwrap();
+        assert_eq!(lifetime(good()), Lifetime { exp: NOW + 60.0, not_before: NOW - 1.0 });
+        assert_eq!(lifetime(with("nbf", json!(NOW - 10.0))).not_before, NOW - 1.0);
+        assert_eq!(lifetime(with("nbf", json!(NOW + 2.0))).not_before, NOW + 2.0);
+        assert_eq!(lifetime(without("iat")).not_before, f64::NEG_INFINITY);
     }
 
     #[test]

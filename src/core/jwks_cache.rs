@@ -22,6 +22,17 @@ use std::time::{Duration, Instant};
 /// otherwise turn every request into a fetch.
 const MIN_FRESH: Duration = Duration::from_secs(30);
 
+/// What the token cache may do with an entry verified under a given key (see `cached_key`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CachedKey {
+    /// Answer from the cache; `stale`: with keys past their freshness (counted as a stale serve).
+    Serve { stale: bool },
+    /// Verify in full (it may refresh the keys); the entry stays.
+    Verify,
+    /// The key no longer verifies this token: drop the entry and verify in full.
+    Gone,
+}
+
 pub struct JwksCache {
     config: JwksConfig,
     client: reqwest::Client,
@@ -87,9 +98,28 @@ impl JwksCache {
     }
 
     /// True while `key` is still in the fresh JWKS: the token cache's validity check.
-    pub fn holds_fresh(&self, key: &Arc<VerifyingKey>) -> bool {
-        let state = self.read();
-        state.fresh(Instant::now()) && state.keys.holds(key)
+    /// Whether a token verified earlier with `key` may be answered from the token cache now,
+    /// giving exactly what `key_for` would give a fresh verification of it.
+    pub fn cached_key(&self, kid: Option<&str>, alg: Algorithm, key: &Arc<VerifyingKey>) -> CachedKey {
+        let now = Instant::now();
+        let s = self.read();
+        if !s.keys.selects(kid, alg, key) {
+            return CachedKey::Gone;
+        }
+        if s.fresh(now) {
+            return CachedKey::Serve { stale: false };
+        }
+        // Past freshness: key_for serves these keys while they are usable, starting a
+        // background refresh unless a failed attempt is cooling down. A cache hit cannot start
+        // one (the JS thread is outside the runtime), so it leaves that verify to the full path
+        // and serves stale only once a refresh is running or has just failed: through an
+        // outage, hits keep being answered from the cache.
+        let refreshing = self.background_refresh.load(Ordering::Acquire) || s.failing(now, self.config.cooldown);
+        if s.usable(now, self.config.max_stale) && refreshing {
+            CachedKey::Serve { stale: true }
+        } else {
+            CachedKey::Verify
+        }
     }
 
     /// The key that verifies a token with this header, fetching the JWKS as needed.

@@ -99,6 +99,14 @@ impl KeySet {
         }
     }
 
+    /// True when a token with this `kid` (as the token carries it) and `alg` would be verified
+    /// by exactly this key now: the lookup a fresh verification makes, so a cached answer
+    /// stays the one a fresh verify would give (a kid-less token whose key gained a sibling
+    /// is ambiguous, and refused, either way).
+    pub fn selects(&self, kid: Option<&str>, alg: Algorithm, key: &Arc<VerifyingKey>) -> bool {
+        matches!(self.lookup(kid, alg), KeyLookup::Found(found) if Arc::ptr_eq(&found, key))
+    }
+
     /// True when this exact key (not merely its kid) is in the set.
     pub fn holds(&self, key: &Arc<VerifyingKey>) -> bool {
         let candidates = match &key.kid {

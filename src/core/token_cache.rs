@@ -6,12 +6,14 @@
 //! digest key measured ~10% of a cache hit's JS-thread time; the full-token compare is
 //! just as collision-proof.
 //!
-//! An entry is only served while (a) the token's own `exp` passes the same expiry rule a
-//! fresh verify applies and (b) the exact key that verified it is still in the fresh JWKS;
-//! anything else is a miss and goes through full verification. Only successes are cached.
+//! An entry is only served while (a) the token's `exp`, `nbf` and `iat` pass the same rules a
+//! fresh verify applies (the clock may step back) and (b) the JWKS would still pick the exact
+//! key that verified it (checked by the caller); anything else is a miss and goes through full
+//! verification. Only successes are cached.
 //! Bounded by entry count with FIFO eviction (a hit needs no bookkeeping write).
 
-use crate::core::claims::is_before_expiry;
+use crate::core::algorithms::Algorithm;
+use crate::core::claims::{is_before_expiry, is_not_before};
 use crate::core::fingerprint::Fingerprint;
 use crate::core::keys::VerifyingKey;
 use std::collections::{HashMap, VecDeque};
@@ -48,6 +50,9 @@ impl Hasher for PassThrough {
 struct Entry {
     token: Box<str>,
     hit: CacheHit,
+    /// Which element of `order` is this entry's: older elements of the same fingerprint
+    /// (left by a removal and a later insert) are dead.
+    seq: u64,
 }
 
 /// What a hit yields.
@@ -56,7 +61,23 @@ pub struct CacheHit {
     /// The verified payload JSON, exactly as signed.
     pub claims_json: Arc<str>,
     pub exp: f64,
+    /// The later of `nbf` and `iat` (NEG_INFINITY when neither is present).
+    pub not_before: f64,
     pub key: Arc<VerifyingKey>,
+    /// How the token asked for its key, to repeat the lookup a fresh verify makes.
+    pub alg: Algorithm,
+    pub kid_in_token: bool,
+}
+
+impl CacheHit {
+    /// The `kid` a fresh verification of this token looks its key up by.
+    pub fn kid(&self) -> Option<&str> {
+        if self.kid_in_token {
+            self.key.kid.as_deref()
+        } else {
+            None
+        }
+    }
 }
 
 pub struct TokenCache {
@@ -67,8 +88,10 @@ pub struct TokenCache {
 #[derive(Default)]
 struct Inner {
     entries: HashMap<u64, Entry, BuildHasherDefault<PassThrough>>,
-    /// Insertion order for eviction; may hold fingerprints already removed (skipped on pop).
-    order: VecDeque<u64>,
+    /// Insertion order for eviction: (fingerprint, seq). Elements whose entry is gone or
+    /// has another seq are dead and skipped; compaction keeps one element per entry.
+    order: VecDeque<(u64, u64)>,
+    next_seq: u64,
 }
 
 impl TokenCache {
@@ -98,9 +121,11 @@ impl TokenCache {
         if &*entry.token != token {
             return None;
         }
-        if is_before_expiry(entry.hit.exp, tolerance, now()) {
+        let now = now();
+        if is_before_expiry(entry.hit.exp, tolerance, now) && is_not_before(entry.hit.not_before, tolerance, now) {
             return Some(entry.hit.clone());
         }
+        // Expired, or not valid yet after the clock stepped back: a fresh verify decides.
         inner.entries.remove(&fp);
         None
     }
@@ -121,26 +146,29 @@ impl TokenCache {
         let fp = fingerprint(&token);
         // The JS thread looks up under this lock on every verify: build the entry before
         // taking it, and free what it displaces after releasing it.
-        let entry = Entry { token, hit };
+        let mut entry = Entry { token, hit, seq: 0 };
         let mut displaced = Vec::new();
         {
             let mut inner = self.lock();
-            let Inner { entries, order } = &mut *inner;
+            let Inner { entries, order, next_seq } = &mut *inner;
+            let live = |entries: &HashMap<u64, Entry, _>, (fp, seq): (u64, u64)| entries.get(&fp).is_some_and(|e| e.seq == seq);
             while entries.len() >= self.capacity && !entries.contains_key(&fp) {
                 match order.pop_front() {
-                    Some(oldest) => displaced.extend(entries.remove(&oldest)),
+                    Some(oldest) if live(entries, oldest) => displaced.extend(entries.remove(&oldest.0)),
+                    Some(_) => {}
                     None => break,
                 }
             }
-            // A fingerprint collision replaces the older token: still correct, just a miss later.
-            match entries.insert(fp, entry) {
-                Some(old) => displaced.push(old),
-                None => order.push_back(fp),
-            }
-            // Removals outside eviction leave dead fingerprints in `order`; compact so it stays
+            entry.seq = *next_seq;
+            *next_seq += 1;
+            order.push_back((fp, entry.seq));
+            // The same token again (or a fingerprint collision) replaces the older entry; its
+            // element in `order` is dead from now on.
+            displaced.extend(entries.insert(fp, entry));
+            // Removals and replacements leave dead elements in `order`; compact so it stays
             // proportional to the bound.
             if order.len() > self.capacity.saturating_mul(2).max(64) {
-                order.retain(|d| entries.contains_key(d));
+                order.retain(|&element| live(entries, element));
             }
         }
         drop(displaced);
@@ -167,7 +195,7 @@ mod tests {
     }
 
     fn entry(exp: f64, key: &Arc<VerifyingKey>) -> CacheHit {
-        CacheHit { claims_json: Arc::from("{}"), exp, key: key.clone() }
+        CacheHit { claims_json: Arc::from("{}"), exp, not_before: f64::NEG_INFINITY, key: key.clone(), alg: Algorithm::RS256, kid_in_token: true }
     }
 
     #[test]
@@ -226,6 +254,46 @@ mod tests {
             cache.remove(&i.to_string());
         }
         assert!(cache.lock().order.len() <= 64);
+    }
+
+    #[test]
+    fn a_token_removed_and_inserted_again_keeps_one_live_place_in_the_order() {
+        let cache = TokenCache::new(3);
+        let k = key();
+        for t in ["hot", "a", "b"] {
+            cache.insert(t.into(), entry(1e12, &k));
+        }
+        // What a miss that verifies again does: the old place in `order` is dead now.
+        cache.remove("hot");
+        cache.insert("hot".into(), entry(1e12, &k));
+        cache.insert("c".into(), entry(1e12, &k));
+        assert!(cache.get("hot", 0.0, || 0.0).is_some(), "the dead place must not evict the live entry");
+        assert!(cache.get("a", 0.0, || 0.0).is_none(), "the oldest live entry goes first");
+        // A hot token verified again and again (say, through a JWKS refresh) never grows
+        // the order past its bound, whether it was removed first or simply replaced.
+        for i in 0..100_000 {
+            if i % 2 == 0 {
+                cache.remove("hot");
+            }
+            cache.insert("hot".into(), entry(1e12, &k));
+            assert!(cache.lock().order.len() <= 65);
+        }
+        assert_eq!(cache.len(), 3);
+        let inner = cache.lock();
+        assert_eq!(inner.order.iter().filter(|&&(fp, seq)| inner.entries.get(&fp).is_some_and(|e| e.seq == seq)).count(), 3);
+    }
+
+    #[test]
+    fn entries_follow_nbf_and_iat_when_the_clock_steps_back() {
+        let cache = TokenCache::new(10);
+        let k = key();
+        let hit = CacheHit { not_before: 1000.0, ..entry(1e12, &k) };
+        cache.insert("t".into(), hit.clone());
+        assert!(cache.get("t", 5.0, || 995.0).is_some(), "within the tolerance, as a fresh verify");
+        assert!(cache.get("t", 5.0, || 994.9).is_none(), "a fresh verify would refuse it now");
+        assert_eq!(cache.len(), 0);
+        cache.insert("t".into(), hit);
+        assert!(cache.get("t", 5.0, || 2000.0).is_some());
     }
 
     #[test]

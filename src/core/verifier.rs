@@ -5,7 +5,7 @@ use crate::core::base64url;
 use crate::core::claims;
 use crate::core::errors::VerifyError;
 use crate::core::json;
-use crate::core::jwks_cache::JwksCache;
+use crate::core::jwks_cache::{CachedKey, JwksCache};
 use crate::core::options::Config;
 use crate::core::stats::{bump, Stats, StatsSnapshot};
 use crate::core::token;
@@ -41,10 +41,19 @@ impl Verifier {
             return None;
         }
         let entry = self.cache.get(token, self.config.clock_tolerance_secs, unix_now)?;
-        if !self.jwks.holds_fresh(&entry.key) {
-            // Key rotated out or JWKS due for refresh: the full path decides.
-            self.cache.remove(token);
-            return None;
+        match self.jwks.cached_key(entry.kid(), entry.alg, &entry.key) {
+            CachedKey::Serve { stale } => {
+                if stale {
+                    bump(&self.stats.stale_serves);
+                }
+            }
+            // The full path refreshes the keys; the entry is replaced if it verifies again.
+            CachedKey::Verify => return None,
+            // Rotated out (or no longer the key its lookup picks): the full path decides.
+            CachedKey::Gone => {
+                self.cache.remove(token);
+                return None;
+            }
         }
         bump(&self.stats.verifies);
         bump(&self.stats.cache_hits);
@@ -88,11 +97,12 @@ impl Verifier {
         let payload = json::parse_members(&payload_bytes)
             .map_err(|e| VerifyError::malformed(format!("token payload is not a valid JSON object: {e}")))?;
         let lifetime = claims::validate(&payload, config, unix_now())?;
+        let kid_in_token = parsed.header.kid.is_some();
         // parse_members accepted it, so it is valid UTF-8.
         let claims_json: Arc<str> = String::from_utf8(payload_bytes)
             .map_err(|_| VerifyError::malformed("token payload is not UTF-8"))?
             .into();
-        Ok(CacheHit { claims_json, exp: lifetime.exp, key })
+        Ok(CacheHit { claims_json, exp: lifetime.exp, not_before: lifetime.not_before, key, alg, kid_in_token })
     }
 
     pub fn stats(&self) -> StatsSnapshot {
