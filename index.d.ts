@@ -141,7 +141,7 @@ export interface VerifierStats {
   jwksFetchFailures: number
   /** Fetches triggered by an unknown `kid`. */
   jwksRefetches: number
-  /** Verifications that used keys past their freshness because a refresh was pending or failing. */
+  /** Verifications (cache hits included) answered with keys past their freshness because a refresh was pending or failing. */
   staleServes: number
   /** Usable signing keys in the cached JWKS. */
   keys: number

@@ -37,7 +37,7 @@ pub struct VerifierStats {
     pub jwks_fetch_failures: f64,
     /// Fetches triggered by an unknown `kid`.
     pub jwks_refetches: f64,
-    /// Verifications that used keys past their freshness because a refresh was pending or failing.
+    /// Verifications (cache hits included) answered with keys past their freshness because a refresh was pending or failing.
     pub stale_serves: f64,
     /// Usable signing keys in the cached JWKS.
     pub keys: f64,
