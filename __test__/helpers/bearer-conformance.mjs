@@ -98,6 +98,7 @@ export function bearerConformance(name, mod, serve) {
         ['two spaces', 'Bearer  abc.def.ghi', 'Malformed Bearer credentials in the Authorization header'],
         ['extra part', 'Bearer abc.def.ghi extra', 'Malformed Bearer credentials in the Authorization header'],
         ['empty header', '', 'Authorization header does not use the Bearer scheme'],
+        ['a bare JWT, no scheme', 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln', 'Authorization header does not use the Bearer scheme'],
       ]) {
         test(`malformed header (${title}): 400 invalid_request`, async () => {
           const res = await call('/protected', { headers: { authorization: header } });
@@ -324,6 +325,8 @@ export function bearerConformance(name, mod, serve) {
       test('malformed header: still 400', async () => {
         const res = await call('/optional', { headers: { authorization: 'Bearer  x' } });
         assert.equal(res.status, 400);
+        const bareJwt = await call('/optional', { headers: { authorization: issuer.mintUser() } });
+        assert.equal(bareJwt.status, 400, 'a token sent without "Bearer " is a client bug to report, not anonymity');
       });
 
       test('a header of another scheme (say Basic, for a proxy): passes anonymously', async () => {
@@ -493,6 +496,11 @@ export function bearerConformance(name, mod, serve) {
         assert.throws(() => requiredScopes(), TypeError);
         assert.throws(() => requiredPermissions(' ', { match: 'any' }), TypeError);
         assert.throws(() => requiredScopes('a', { match: 'some' }), TypeError);
+        // Only a plain object is options: nothing in last place may silently drop requirements.
+        assert.throws(() => requiredScopes('a', { mtch: 'any' }), /unknown option mtch/);
+        assert.throws(() => requiredScopes('base', new Set(['admin'])), TypeError);
+        assert.throws(() => (function () { return requiredScopes('base', arguments); })('admin'), TypeError);
+        assert.throws(() => requiredPermissions(['a', ['b']]), TypeError);
         assert.throws(() => claimCheck('not a function'), TypeError);
       });
     });

@@ -17,8 +17,10 @@ const BEARER_SCHEME = /^Bearer(?: |$)/i;
 const BEARER_PREFIX = /^Bearer /i;
 // RFC 7235 §2.1: an auth-scheme is a token, then SP or the end. Another scheme than Bearer
 // (say Basic, for a proxy) is "an unsupported authentication method" (RFC 6750 §3.1): the
-// request carries no bearer token, which is a 401 with a bare challenge, not a 400.
-const OTHER_SCHEME = /^(?!Bearer(?: |$))[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?: |$)/i;
+// request carries no bearer token, which is a 401 with a bare challenge, not a 400. A "scheme"
+// with a dot is no scheme in use but a bare JWT sent without `Bearer `: that client bug stays
+// a 400, even on optional routes.
+const OTHER_SCHEME = /^(?!Bearer(?: |$))[!#$%&'*+\-^_`|~0-9A-Za-z]+(?: |$)/i;
 
 /**
  * The token the request carries, `undefined` when it carries none (an `Authorization` header

@@ -48,13 +48,15 @@ function listGuard(name: string, args: ListGuardArgs, held: (id: AuthIdentity) =
 
 function parseArgs(name: string, args: ListGuardArgs): { required: string[]; match: 'all' | 'any' } {
   const last: unknown = args[args.length - 1];
-  // Only a plain object is options: an array of values in last place must never be mistaken
-  // for them, or its values would silently not be required.
-  const hasOptions = typeof last === 'object' && last !== null && !Array.isArray(last);
+  // Only a plain object is options: anything else in last place (an array, a Set, `arguments`)
+  // must never be mistaken for them, or its values would silently not be required.
+  const hasOptions = isPlainObject(last);
   const options = (hasOptions ? last : {}) as ListGuardOptions;
+  const unknown = Object.keys(options).filter((key) => key !== 'match');
+  if (unknown.length > 0) throw new TypeError(`${name}: unknown option ${unknown.join(', ')} (only match)`);
   const values = (hasOptions ? args.slice(0, -1) : args).flat() as unknown[];
   const required = values.flatMap((v) => {
-    if (typeof v !== 'string') throw new TypeError(`${name}: expected strings, got ${v === null ? 'null' : typeof v}`);
+    if (typeof v !== 'string') throw new TypeError(`${name}: expected strings or arrays of strings, got ${v === null ? 'null' : typeof v}`);
     return v.split(' ').filter(Boolean);
   });
   // Fail at start-up, not per request: an empty list would make `all` pass everyone.
@@ -62,4 +64,10 @@ function parseArgs(name: string, args: ListGuardArgs): { required: string[]; mat
   const match = options.match ?? 'all';
   if (match !== 'all' && match !== 'any') throw new TypeError(`${name}: match must be 'all' or 'any'`);
   return { required, match };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
