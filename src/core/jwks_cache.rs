@@ -97,7 +97,6 @@ impl JwksCache {
         self.read().keys.len()
     }
 
-    /// True while `key` is still in the fresh JWKS: the token cache's validity check.
     /// Whether a token verified earlier with `key` may be answered from the token cache now,
     /// giving exactly what `key_for` would give a fresh verification of it.
     pub fn cached_key(&self, kid: Option<&str>, alg: Algorithm, key: &Arc<VerifyingKey>) -> CachedKey {
