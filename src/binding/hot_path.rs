@@ -4,6 +4,7 @@
 
 use crate::binding::claims_plan;
 use crate::binding::completion::{Channel, Deferred, Source};
+use crate::binding::job::Job;
 use crate::binding::js::{self, RawEnv, RawValue};
 use crate::binding::runtime::runtime;
 use crate::core::errors::{ErrorKind, VerifyError};
@@ -90,35 +91,17 @@ impl VerifierHandle {
 
     fn spawn(&self, token: Box<str>, deferred: Deferred) {
         let core = self.core.clone();
-        let guard = CompletionGuard { channel: self.channel.clone(), deferred, done: false };
-        runtime().spawn(async move {
-            let mut guard = guard;
+        let work = async move {
             let result = core.verify(token).await;
             // Off the JS thread: how to build the claims there without JSON.parse.
             let plan = result.as_ref().ok().and_then(|json| claims_plan::plan(json));
-            guard.done = true;
-            guard.channel.complete(guard.deferred, result, plan);
-        });
+            (result, plan)
+        };
+        runtime().spawn(Job::new(work, self.channel.clone(), deferred));
     }
 }
 
 /// What a verify promise rejects with when our own code failed (a panic): never expected.
 pub fn internal_error() -> VerifyError {
     VerifyError::new(ErrorKind::Internal, "internal error while verifying the token")
-}
-
-/// Settles the promise with an internal error if a job ends without a result (a panic
-/// inside verification): a promise must never hang and a panic must never reach Node.
-struct CompletionGuard {
-    channel: Arc<Channel>,
-    deferred: Deferred,
-    done: bool,
-}
-
-impl Drop for CompletionGuard {
-    fn drop(&mut self) {
-        if !self.done {
-            self.channel.complete(self.deferred, Err(internal_error()), None);
-        }
-    }
 }

@@ -6,6 +6,7 @@ mod claims_plan;
 mod claims_templates;
 mod completion;
 mod hot_path;
+mod job;
 mod js;
 mod options;
 mod runtime;
