@@ -1,5 +1,6 @@
 // How verify() results come back to the JS thread: finished results wait for the
-// verifications still running, so one wake-up settles many (src/binding/completion.rs).
+// verifications still running, so one wake-up settles many (src/binding/wake.rs, where
+// the rule itself is unit-tested, other verifiers on the shared pool included).
 // These tests hold the rule to its promises: it batches, every result still settles at
 // any number in flight, and no result waits for a verification parked on a JWKS fetch.
 import test from 'node:test';

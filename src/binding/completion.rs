@@ -2,7 +2,7 @@
 //!
 //! Verification runs on the tokio pool; results come back through ONE thread-safe
 //! function per verifier. Workers push results into a queue, and the JS thread is woken
-//! once per batch (see `Waiting::should_wake`), so under load one wake-up settles many.
+//! once per batch (when: see wake.rs), so under load one wake-up settles many.
 //! Promises are raw `napi_deferred`s (no per-call thread-safe function), claims become JS
 //! objects from compiled payload shapes or V8's own `JSON.parse`, and the `authorizeUser`
 //! hook is called right there on the JS thread: no second hop.
@@ -17,11 +17,11 @@ use crate::binding::claims_builder::ClaimsBuilder;
 use crate::binding::claims_plan::ClaimsPlan;
 use crate::binding::claims_templates::{self, ClaimsTemplates};
 use crate::binding::js::{self, RawEnv, RawValue};
+use crate::binding::wake::{self, Running, Waiting};
 use crate::core::errors::{ErrorKind, VerifyError};
 use napi::sys;
 use std::ffi::c_void;
 use std::ptr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 /// A verify promise waiting to be settled (a `napi_deferred`, only touched on the JS thread).
@@ -62,35 +62,9 @@ struct JsState {
 /// A batch vector grown past this by a burst is freed rather than kept.
 const MAX_SPARE: usize = 1024;
 
-/// Results waiting for the JS thread, and whether it has already been woken for them.
-struct Waiting {
-    done: Vec<Done>,
-    /// The JS thread has been signalled and has not taken the queue yet.
-    woken: bool,
-}
-
-/// The most results held back to share one wake-up (see `should_wake`).
-const MAX_HELD: usize = 32;
-
-impl Waiting {
-    /// Waking a sleeping JS thread (epoll return, eventfd read, two context switches) costs
-    /// more than settling a result. So a finished result waits for the verifications still
-    /// running (tens of microseconds of CPU each) until as many results wait as still run,
-    /// or `MAX_HELD` do; a lone verify, or the last of a burst, wakes it at once. `running`
-    /// leaves out jobs parked on a JWKS fetch (see job.rs), which may take seconds. With 64
-    /// in flight on 2 cores this took the JS thread's cost per miss from about 12.7 to 7.6 us
-    /// and throughput up by a quarter, with no worse latency at lower loads (BENCHMARKS.md).
-    fn should_wake(&self, running: usize) -> bool {
-        !self.woken && !self.done.is_empty() && self.done.len() >= running.min(MAX_HELD)
-    }
-}
-
 pub struct Shared {
-    queue: Mutex<Waiting>,
-    /// Jobs handed to the pool that are running or ready to run: not yet finished, and not
-    /// waiting on I/O. Raised on the JS thread, lowered under `queue`'s lock, so the worker
-    /// that lowers it to a count the queue satisfies is the one that sees it.
-    running: AtomicUsize,
+    queue: Mutex<Waiting<Done>>,
+    running: Running,
     alive: RwLock<bool>,
     tsfn: Mutex<usize>,
     realm: String,
@@ -121,9 +95,7 @@ unsafe extern "C" fn call_js(env: RawEnv, _js_callback: RawValue, context: *mut 
         // instead of growing a fresh vector for every batch.
         let mut batch = std::mem::take(&mut shared.js.0.borrow_mut().spare);
         {
-            let mut waiting = shared.lock_queue();
-            std::mem::swap(&mut waiting.done, &mut batch);
-            waiting.woken = false;
+            shared.lock_queue().take(&mut batch);
         }
         let settled = batch.len();
         for done in batch.drain(..) {
@@ -177,8 +149,8 @@ impl Channel {
         let copy_claims = js::compile(env, claims_templates::CLONE_SOURCE)
             .ok_or_else(|| napi::Error::from_reason("could not compile the claims copier"))?;
         let shared = Arc::new(Shared {
-            queue: Mutex::new(Waiting { done: Vec::new(), woken: false }),
-            running: AtomicUsize::new(0),
+            queue: Mutex::new(Waiting::new()),
+            running: Running::new(&wake::POOL_RUNNING),
             alive: RwLock::new(true),
             tsfn: Mutex::new(0),
             realm,
@@ -240,7 +212,7 @@ impl Channel {
         state.pending += 1;
         // Raised before the job exists, so no result can wait for it in vain: it will
         // lower the count again (complete or park) and look at the queue then.
-        self.shared.running.fetch_add(1, Ordering::SeqCst);
+        self.shared.running.start();
     }
 
     /// Called from any thread when a job finishes (it was running).
@@ -258,29 +230,26 @@ impl Channel {
     fn stop_running(&self, done: Option<Done>) {
         let wake = {
             let mut waiting = self.shared.lock_queue();
-            waiting.done.extend(done);
-            let running = self.shared.running.fetch_sub(1, Ordering::SeqCst).saturating_sub(1);
-            let wake = waiting.should_wake(running);
-            if wake {
-                waiting.woken = true;
-            }
-            wake
+            let counts = self.shared.running.stop();
+            waiting.stopped(done, counts)
         };
-        if wake {
-            self.wake();
+        if wake && !self.wake() {
+            self.shared.lock_queue().wake_failed();
         }
     }
 
     /// A parked job is being polled again.
     pub fn unpark(&self) {
-        self.shared.running.fetch_add(1, Ordering::SeqCst);
+        self.shared.running.start();
     }
 
-    fn wake(&self) {
+    /// Signals the JS thread; false if it cannot be (the environment is closing).
+    fn wake(&self) -> bool {
         let alive = self.shared.alive.read().unwrap_or_else(|e| e.into_inner());
-        if *alive {
-            unsafe { sys::napi_call_threadsafe_function(self.tsfn, ptr::null_mut(), sys::ThreadsafeFunctionCallMode::nonblocking) };
-        }
+        *alive
+            && js::ok(unsafe {
+                sys::napi_call_threadsafe_function(self.tsfn, ptr::null_mut(), sys::ThreadsafeFunctionCallMode::nonblocking)
+            })
     }
 }
 
@@ -294,7 +263,7 @@ impl Drop for Channel {
 }
 
 impl Shared {
-    fn lock_queue(&self) -> std::sync::MutexGuard<'_, Waiting> {
+    fn lock_queue(&self) -> std::sync::MutexGuard<'_, Waiting<Done>> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -1,10 +1,11 @@
 //! One verification on the tokio pool, as the completion channel sees it.
 //!
 //! The channel holds finished results back while other verifications are still running,
-//! so that one wake-up of the JS thread settles many (see completion.rs). That is only
-//! safe if "running" means CPU work that ends in microseconds: a job that awaits a JWKS
-//! fetch may wait for seconds. So a job counts as running except while its future is
-//! parked (`Poll::Pending`), which in verification happens only on I/O.
+//! so that one wake-up of the JS thread settles many (see wake.rs). That is only safe if
+//! "running" means CPU work that ends in microseconds: a job that awaits a JWKS fetch may
+//! wait for seconds. So a job counts as running except while its future is parked
+//! (`Poll::Pending`): in verification, waiting on the JWKS fetch or its lock, or tokio's
+//! cooperative yield. A park that was not needed only wakes the JS thread sooner.
 //!
 //! A job also settles its promise with an internal error if it ends without a result (a
 //! panic inside verification): a promise must never hang and a panic must never reach Node.

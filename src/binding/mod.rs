@@ -10,4 +10,5 @@ mod job;
 mod js;
 mod options;
 mod runtime;
+mod wake;
 pub mod verifier;
