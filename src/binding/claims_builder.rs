@@ -15,7 +15,8 @@
 use crate::binding::claims_plan::{self, ClaimsPlan, LeafKind};
 use crate::binding::js::{self, RawEnv, RawValue};
 use napi::sys;
-use std::collections::{HashMap, HashSet};
+use crate::core::fingerprint::FastHashMap;
+use std::collections::HashSet;
 use std::ptr;
 
 const MAX_SHAPES: usize = 64;
@@ -61,7 +62,7 @@ impl Shape {
 }
 
 pub struct ClaimsBuilder {
-    shapes: HashMap<u64, Shape>,
+    shapes: FastHashMap<u64, Shape>,
     seen_once: HashSet<u64>,
     /// Shapes that did not compile (never expected): not tried again.
     failed: HashSet<u64>,
@@ -71,7 +72,7 @@ pub struct ClaimsBuilder {
 
 impl ClaimsBuilder {
     pub fn new() -> ClaimsBuilder {
-        ClaimsBuilder { shapes: HashMap::new(), seen_once: HashSet::new(), failed: HashSet::new(), args: Vec::with_capacity(32) }
+        ClaimsBuilder { shapes: FastHashMap::default(), seen_once: HashSet::new(), failed: HashSet::new(), args: Vec::with_capacity(32) }
     }
 
     /// A fresh claims object for `json`, or `None`: use `JSON.parse`.

@@ -20,7 +20,8 @@
 
 use crate::binding::js::{self, RawEnv, RawValue};
 use napi::sys;
-use std::collections::{HashMap, VecDeque};
+use crate::core::fingerprint::FastHashMap;
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// Deep copy of a JSON.parse result. The spread creates every member as an own data property,
@@ -35,7 +36,7 @@ const RECLAIM_PER_INSERT: usize = 2;
 pub struct ClaimsTemplates {
     capacity: usize,
     /// Claims identity -> (the claims, the template, its shape's key for a fast copy).
-    by_claims: HashMap<usize, (Arc<str>, sys::napi_ref, Option<u64>)>,
+    by_claims: FastHashMap<usize, (Arc<str>, sys::napi_ref, Option<u64>)>,
     order: VecDeque<usize>,
 }
 
@@ -45,7 +46,7 @@ fn key(claims: &Arc<str>) -> usize {
 
 impl ClaimsTemplates {
     pub fn new(capacity: usize) -> ClaimsTemplates {
-        ClaimsTemplates { capacity, by_claims: HashMap::new(), order: VecDeque::new() }
+        ClaimsTemplates { capacity, by_claims: FastHashMap::default(), order: VecDeque::new() }
     }
 
     /// The template for exactly this cache entry's claims, if one is kept, and its shape's key.

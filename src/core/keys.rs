@@ -7,7 +7,7 @@ use crate::core::json;
 use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use jsonwebtoken::DecodingKey;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use crate::core::fingerprint::FastHashMap;
 use std::sync::Arc;
 
 /// RSA keys below this size are refused: 2048 bits is the floor NIST and Auth0 use.
@@ -54,7 +54,7 @@ impl std::fmt::Debug for VerifyingKey {
 
 #[derive(Debug, Default)]
 pub struct KeySet {
-    by_kid: HashMap<String, Vec<Arc<VerifyingKey>>>,
+    by_kid: FastHashMap<String, Vec<Arc<VerifyingKey>>>,
     all: Vec<Arc<VerifyingKey>>,
 }
 
