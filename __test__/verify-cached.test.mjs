@@ -226,3 +226,24 @@ test('many hot tokens, entries evicted and re-verified: every hit answers its ow
     assert.ok(v.stats().cacheSize <= tokenCacheSize);
   }
 });
+
+test('a forged token with a cached token\'s length and signature is not served from the cache', async () => {
+  const v = make({ tokenCacheSize: 100 });
+  const token = issuer.mintUser({ sub: 'auth0|victim-0' });
+  await v.verify(token);
+  // Same length, same signature (the cache fingerprints a token by its length and tail),
+  // another payload: it shares the cached entry's fingerprint, so only the full comparison
+  // keeps the victim's claims from being answered for it.
+  const [header, payload, signature] = token.split('.');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url'));
+  const forgedPayload = Buffer.from(JSON.stringify({ ...claims, sub: 'auth0|victim-1' })).toString('base64url');
+  assert.equal(forgedPayload.length, payload.length);
+  const forged = `${header}.${forgedPayload}.${signature}`;
+  assert.equal(v.verifyCached(forged), null);
+  await rejectsWith(v.verify(forged), 'ERR_SIGNATURE_INVALID');
+  // And the real entry is untouched by the forged lookups.
+  const hitsBefore = v.stats().cacheHits;
+  assert.equal(v.verifyCached(token).sub, 'auth0|victim-0');
+  assert.equal((await v.verify(token)).sub, 'auth0|victim-0');
+  assert.equal(v.stats().cacheHits, hitsBefore + 2);
+});

@@ -13,7 +13,9 @@
 //!   reports parking);
 //! - other verifiers' jobs: the tokio pool is one per process, so a result held for this
 //!   verifier's next completion would also wait out a backlog of theirs. While any other
-//!   verifier has jobs running, results are not held at all.
+//!   verifier has jobs running, results are not held at all. (This is checked when a job of
+//!   this verifier stops: a result held just before another verifier's burst waits for this
+//!   verifier's next stop, a job handed to the pool before that burst.)
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -85,7 +87,8 @@ impl<T> Waiting<T> {
         self.woken = false;
     }
 
-    /// Waking failed (the environment is closing): let a later result try again.
+    /// Waking failed: let a later result try again. (It only fails while the environment
+    /// is closing, for good, so results queued meanwhile are lost with it, as before.)
     pub fn wake_failed(&mut self) {
         self.woken = false;
     }
