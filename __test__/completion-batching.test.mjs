@@ -5,16 +5,7 @@
 // any number in flight, and no result waits for a verification parked on a JWKS fetch.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { Auth0Verifier, startLocalIssuer, rejectsWith } from './helpers.mjs';
-
-async function withIssuer(fn) {
-  const issuer = await startLocalIssuer();
-  try {
-    await fn(issuer);
-  } finally {
-    await issuer.close();
-  }
-}
+import { Auth0Verifier, rejectsWith, withIssuer } from './helpers.mjs';
 
 /** Runs `lanes` async lanes, each verifying its share of `tokens` one after another. */
 async function inLanes(lanes, tokens, verifyOne) {

@@ -17,3 +17,13 @@ export async function rejectsWith(promise, code, status = 401) {
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `fn` with a fresh local issuer, closed afterwards whatever happens. */
+export async function withIssuer(fn) {
+  const issuer = await startLocalIssuer();
+  try {
+    await fn(issuer);
+  } finally {
+    await issuer.close();
+  }
+}

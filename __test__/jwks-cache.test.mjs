@@ -3,16 +3,7 @@
 // last good keys kept through an outage.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { Auth0Verifier, startLocalIssuer, rejectsWith, sleep } from './helpers.mjs';
-
-async function withIssuer(fn) {
-  const issuer = await startLocalIssuer();
-  try {
-    await fn(issuer);
-  } finally {
-    await issuer.close();
-  }
-}
+import { Auth0Verifier, rejectsWith, sleep, withIssuer } from './helpers.mjs';
 
 test('concurrent cold start: 200 verifies, one JWKS fetch', () =>
   withIssuer(async (issuer) => {

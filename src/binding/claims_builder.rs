@@ -14,8 +14,8 @@
 
 use crate::binding::claims_plan::{self, ClaimsPlan, LeafKind};
 use crate::binding::js::{self, RawEnv, RawValue};
-use napi::sys;
 use crate::core::fingerprint::FastHashMap;
+use napi::sys;
 use std::collections::HashSet;
 use std::ptr;
 

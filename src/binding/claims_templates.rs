@@ -19,8 +19,8 @@
 //! touches this (napi references must be created and deleted there).
 
 use crate::binding::js::{self, RawEnv, RawValue};
-use napi::sys;
 use crate::core::fingerprint::FastHashMap;
+use napi::sys;
 use std::collections::VecDeque;
 use std::sync::Arc;
 

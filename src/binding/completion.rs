@@ -94,9 +94,7 @@ unsafe extern "C" fn call_js(env: RawEnv, _js_callback: RawValue, context: *mut 
         // Swap in the emptied vector of the previous batch, so workers push into kept capacity
         // instead of growing a fresh vector for every batch.
         let mut batch = std::mem::take(&mut shared.js.0.borrow_mut().spare);
-        {
-            shared.lock_queue().take(&mut batch);
-        }
+        shared.lock_queue().take(&mut batch);
         let settled = batch.len();
         for done in batch.drain(..) {
             let mut scope = ptr::null_mut();

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+#[derive(Default)]
 pub struct Fingerprint(u64);
 
 impl Fingerprint {
@@ -42,19 +43,15 @@ impl Fingerprint {
 pub type FastHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 #[derive(Default)]
-pub struct FastHasher(u64);
+pub struct FastHasher(Fingerprint);
 
 impl Hasher for FastHasher {
     fn write(&mut self, bytes: &[u8]) {
-        let mut fingerprint = Fingerprint::seeded(self.0);
-        fingerprint.mix_bytes(bytes);
-        self.0 = fingerprint.finish();
+        self.0.mix_bytes(bytes);
     }
 
     fn write_u64(&mut self, n: u64) {
-        let mut fingerprint = Fingerprint::seeded(self.0);
-        fingerprint.mix(n);
-        self.0 = fingerprint.finish();
+        self.0.mix(n);
     }
 
     fn write_usize(&mut self, n: usize) {
@@ -64,7 +61,7 @@ impl Hasher for FastHasher {
     /// MurmurHash3's finalizer: the map takes its bucket from the low bits and a tag from the
     /// top seven, and an aligned pointer or a product leaves one end or the other uniform.
     fn finish(&self) -> u64 {
-        let mut h = self.0;
+        let mut h = self.0.finish();
         h ^= h >> 33;
         h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
         h ^= h >> 33;

@@ -3,11 +3,11 @@
 
 use crate::core::algorithms::{Algorithm, KeyFamily};
 use crate::core::base64url;
+use crate::core::fingerprint::FastHashMap;
 use crate::core::json;
 use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use jsonwebtoken::DecodingKey;
 use serde_json::{Map, Value};
-use crate::core::fingerprint::FastHashMap;
 use std::sync::Arc;
 
 /// RSA keys below this size are refused: 2048 bits is the floor NIST and Auth0 use.
