@@ -46,7 +46,7 @@ impl VerifierHandle {
                 Some(claims) => shared.settle(env, deferred, Ok(claims), Source::CacheHit),
                 None => {
                     self.channel.begin_job(env);
-                    self.spawn(text.into(), deferred);
+                    self.spawn(self.core.token_copy(text), deferred);
                 }
             }
         });
@@ -89,7 +89,7 @@ impl VerifierHandle {
         Ok(units)
     }
 
-    fn spawn(&self, token: Box<str>, deferred: Deferred) {
+    fn spawn(&self, token: String, deferred: Deferred) {
         let core = self.core.clone();
         let work = async move {
             let result = core.verify(token).await;

@@ -11,5 +11,6 @@ pub mod keys;
 pub mod options;
 pub mod stats;
 pub mod token;
+pub mod token_buffers;
 pub mod token_cache;
 pub mod verifier;

@@ -16,6 +16,7 @@ use crate::core::algorithms::Algorithm;
 use crate::core::claims::{is_before_expiry, is_not_before};
 use crate::core::fingerprint::Fingerprint;
 use crate::core::keys::VerifyingKey;
+use crate::core::token_buffers::TokenBuffers;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex};
@@ -57,7 +58,8 @@ impl Hasher for PassThrough {
 }
 
 struct Entry {
-    token: Box<str>,
+    /// A recycled buffer (see token_buffers): its capacity may exceed the token.
+    token: String,
     hit: CacheHit,
     /// Which element of `order` is this entry's: older elements of the same fingerprint
     /// (left by a removal and a later insert) are dead.
@@ -148,8 +150,10 @@ impl TokenCache {
     }
 
     /// Takes the token by value: the copy made to hand it to a worker becomes the entry's.
-    pub fn insert(&self, token: Box<str>, hit: CacheHit) {
+    /// Tokens it displaces (and this one, when the cache is off) go back to `buffers`.
+    pub fn insert(&self, token: String, hit: CacheHit, buffers: &TokenBuffers) {
         if self.capacity == 0 {
+            buffers.recycle(token);
             return;
         }
         let fp = fingerprint(&token);
@@ -180,7 +184,9 @@ impl TokenCache {
                 order.retain(|&element| live(entries, element));
             }
         }
-        drop(displaced);
+        for entry in displaced {
+            buffers.recycle(entry.token);
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -226,7 +232,7 @@ mod tests {
         let tail = "signature-tail-".repeat(4);
         let (a, b) = (format!("h.payload-a.{tail}"), format!("h.payload-b.{tail}"));
         assert_eq!(fingerprint(&a), fingerprint(&b));
-        cache.insert(a.as_str().into(), entry(1e12, &k));
+        cache.insert(a.as_str().into(), entry(1e12, &k), &TokenBuffers::default());
         assert!(cache.get(&b, 0.0, || 0.0).is_none());
         assert!(cache.get(&a, 0.0, || 0.0).is_some());
         cache.remove(&b);
@@ -237,7 +243,7 @@ mod tests {
     fn a_fingerprint_collision_is_a_miss_never_another_tokens_claims() {
         let cache = TokenCache::new(10);
         let k = key();
-        cache.insert("token-a".into(), entry(1e12, &k));
+        cache.insert("token-a".into(), entry(1e12, &k), &TokenBuffers::default());
         // Forge a collision by planting the entry under token-b's fingerprint.
         {
             let mut inner = cache.lock();
@@ -250,7 +256,7 @@ mod tests {
     #[test]
     fn a_miss_never_reads_the_clock() {
         let cache = TokenCache::new(10);
-        cache.insert("token-a".into(), entry(1e12, &key()));
+        cache.insert("token-a".into(), entry(1e12, &key()), &TokenBuffers::default());
         let no_clock = || -> f64 { panic!("the clock was read on a miss") };
         assert!(cache.get("token-b", 0.0, no_clock).is_none());
         assert!(cache.get("token-a", 0.0, || 0.0).is_some());
@@ -260,7 +266,7 @@ mod tests {
     fn entries_expire_with_the_token() {
         let cache = TokenCache::new(10);
         let k = key();
-        cache.insert("t".into(), entry(1000.0, &k));
+        cache.insert("t".into(), entry(1000.0, &k), &TokenBuffers::default());
         assert!(cache.get("t", 5.0, || 990.0).is_some());
         assert!(cache.get("t", 5.0, || 1004.9).is_some());
         assert!(cache.get("t", 5.0, || 1005.0).is_none());
@@ -272,13 +278,13 @@ mod tests {
         let cache = TokenCache::new(3);
         let k = key();
         for i in 0..10 {
-            cache.insert(i.to_string().into(), entry(1e12, &k));
+            cache.insert(i.to_string().into(), entry(1e12, &k), &TokenBuffers::default());
             assert!(cache.len() <= 3);
         }
         assert!(cache.get("9", 0.0, || 0.0).is_some());
         assert!(cache.get("0", 0.0, || 0.0).is_none());
         for i in 0..1000 {
-            cache.insert(i.to_string().into(), entry(1e12, &k));
+            cache.insert(i.to_string().into(), entry(1e12, &k), &TokenBuffers::default());
             cache.remove(&i.to_string());
         }
         assert!(cache.lock().order.len() <= 64);
@@ -289,12 +295,12 @@ mod tests {
         let cache = TokenCache::new(3);
         let k = key();
         for t in ["hot", "a", "b"] {
-            cache.insert(t.into(), entry(1e12, &k));
+            cache.insert(t.into(), entry(1e12, &k), &TokenBuffers::default());
         }
         // What a miss that verifies again does: the old place in `order` is dead now.
         cache.remove("hot");
-        cache.insert("hot".into(), entry(1e12, &k));
-        cache.insert("c".into(), entry(1e12, &k));
+        cache.insert("hot".into(), entry(1e12, &k), &TokenBuffers::default());
+        cache.insert("c".into(), entry(1e12, &k), &TokenBuffers::default());
         assert!(cache.get("hot", 0.0, || 0.0).is_some(), "the dead place must not evict the live entry");
         assert!(cache.get("a", 0.0, || 0.0).is_none(), "the oldest live entry goes first");
         // A hot token verified again and again (say, through a JWKS refresh) never grows
@@ -303,7 +309,7 @@ mod tests {
             if i % 2 == 0 {
                 cache.remove("hot");
             }
-            cache.insert("hot".into(), entry(1e12, &k));
+            cache.insert("hot".into(), entry(1e12, &k), &TokenBuffers::default());
             assert!(cache.lock().order.len() <= 65);
         }
         assert_eq!(cache.len(), 3);
@@ -316,18 +322,18 @@ mod tests {
         let cache = TokenCache::new(10);
         let k = key();
         let hit = CacheHit { not_before: 1000.0, ..entry(1e12, &k) };
-        cache.insert("t".into(), hit.clone());
+        cache.insert("t".into(), hit.clone(), &TokenBuffers::default());
         assert!(cache.get("t", 5.0, || 995.0).is_some(), "within the tolerance, as a fresh verify");
         assert!(cache.get("t", 5.0, || 994.9).is_none(), "a fresh verify would refuse it now");
         assert_eq!(cache.len(), 0);
-        cache.insert("t".into(), hit);
+        cache.insert("t".into(), hit, &TokenBuffers::default());
         assert!(cache.get("t", 5.0, || 2000.0).is_some());
     }
 
     #[test]
     fn disabled_cache_stores_nothing() {
         let cache = TokenCache::new(0);
-        cache.insert("t".into(), entry(1e12, &key()));
+        cache.insert("t".into(), entry(1e12, &key()), &TokenBuffers::default());
         assert_eq!(cache.len(), 0);
     }
 }

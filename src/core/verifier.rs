@@ -9,6 +9,7 @@ use crate::core::jwks_cache::{CachedKey, JwksCache};
 use crate::core::options::Config;
 use crate::core::stats::{bump, Stats, StatsSnapshot};
 use crate::core::token;
+use crate::core::token_buffers::TokenBuffers;
 use crate::core::token_cache::{CacheHit, TokenCache};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -17,6 +18,7 @@ pub struct Verifier {
     pub config: Config,
     jwks: Arc<JwksCache>,
     cache: TokenCache,
+    buffers: TokenBuffers,
     stats: Arc<Stats>,
 }
 
@@ -30,7 +32,7 @@ impl Verifier {
         let stats = Arc::new(Stats::default());
         let jwks = Arc::new(JwksCache::new(config.jwks.clone(), stats.clone())?);
         let cache = TokenCache::new(config.token_cache_size);
-        Ok(Verifier { config, jwks, cache, stats })
+        Ok(Verifier { config, jwks, cache, buffers: TokenBuffers::default(), stats })
     }
 
     /// The cached claims for `token` when a fresh verification would certainly accept it
@@ -68,19 +70,31 @@ impl Verifier {
         bump(&self.stats.failed);
     }
 
+    /// An owned copy of `token` to pass to `verify`, in a recycled buffer (see token_buffers).
+    pub fn token_copy(&self, token: &str) -> String {
+        self.buffers.copy_of(token)
+    }
+
     /// Full verification; resolves to the payload JSON exactly as signed. Takes the token
     /// by value so that a verified one moves into the cache instead of being copied again.
-    pub async fn verify(&self, token: Box<str>) -> Result<Arc<str>, VerifyError> {
+    pub async fn verify(&self, token: String) -> Result<Arc<str>, VerifyError> {
         bump(&self.stats.verifies);
         if self.cache.enabled() {
             bump(&self.stats.cache_misses);
         }
         let result = self.verify_uncached(&token).await;
         bump(if result.is_ok() { &self.stats.succeeded } else { &self.stats.failed });
-        let verified = result?;
-        let claims_json = verified.claims_json.clone();
-        self.cache.insert(token, verified);
-        Ok(claims_json)
+        match result {
+            Ok(verified) => {
+                let claims_json = verified.claims_json.clone();
+                self.cache.insert(token, verified, &self.buffers);
+                Ok(claims_json)
+            }
+            Err(error) => {
+                self.buffers.recycle(token);
+                Err(error)
+            }
+        }
     }
 
     /// Ok: what the cache keeps for the token (its claims JSON, expiry and key).
