@@ -2,11 +2,9 @@
 //! per-instance bound functions (see bound_methods). Everything here runs once per request
 //! on the JavaScript thread, so it talks to N-API directly and allocates only on a miss.
 
-use crate::binding::claims_plan;
 use crate::binding::completion::{Channel, Deferred, Source};
-use crate::binding::job::Job;
+use crate::binding::dispatch::{self, Request};
 use crate::binding::js::{self, RawEnv, RawValue};
-use crate::binding::runtime::runtime;
 use crate::core::errors::{ErrorKind, VerifyError};
 use crate::core::verifier::Verifier;
 use napi::sys;
@@ -90,14 +88,7 @@ impl VerifierHandle {
     }
 
     fn spawn(&self, token: String, deferred: Deferred) {
-        let core = self.core.clone();
-        let work = async move {
-            let result = core.verify(token).await;
-            // Off the JS thread: how to build the claims there without JSON.parse.
-            let plan = result.as_ref().ok().and_then(|json| claims_plan::plan(json));
-            (result, plan)
-        };
-        runtime().spawn(Job::new(work, self.channel.clone(), deferred));
+        dispatch::submit(Request { core: self.core.clone(), token, channel: self.channel.clone(), deferred });
     }
 }
 

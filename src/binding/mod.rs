@@ -5,6 +5,7 @@ mod claims_builder;
 mod claims_plan;
 mod claims_templates;
 mod completion;
+mod dispatch;
 mod hot_path;
 mod job;
 mod js;
