@@ -165,6 +165,28 @@ test('every verify returns its own objects and arrays: mutating one changes no l
   }
 });
 
+// A compiled builder keeps each leaf's last value and is passed only the leaves that changed
+// (claims_plan::builder_source): every change must show, in any order, alone or together,
+// whether the results settle one at a time or many in one batch.
+test('leaves repeating from the previous token of a shape are kept; every changed leaf shows', async () => {
+  const verifier = new Auth0Verifier({ ...issuer.verifierOptions(), tokenCacheSize: 0 });
+  const exp = Math.floor(Date.now() / 1000) + 3600;
+  const rng = prng(20261202);
+  const pick = (values) => values[Math.floor(rng() * values.length)];
+  const payload = () =>
+    `{"iss":"${issuer.issuer}","aud":["${issuer.audience}","${pick(['a', 'b'])}"],"exp":${exp},` +
+    `"sub":"${pick(['u1', 'u2', 'u1x', ''])}","n":${pick(['0', '-0', '1', '1.0', '-0.0'])},"m":[${pick(['7', '8'])},"${pick(['p', 'q'])}"]}`;
+  for (let i = 0; i < 60; i++) {
+    const text = payload();
+    assertSameAsJsonParse(await verifier.verify(issuer.mint({}, { rawPayload: text })), JSON.parse(text));
+  }
+  for (let round = 0; round < 4; round++) {
+    const texts = Array.from({ length: 48 }, payload);
+    const results = await Promise.all(texts.map((text) => verifier.verify(issuer.mint({}, { rawPayload: text }))));
+    results.forEach((claims, i) => assertSameAsJsonParse(claims, JSON.parse(texts[i])));
+  }
+});
+
 test('many shapes: past the compiled-shape bound, payloads still come out exactly right', async () => {
   const verifier = new Auth0Verifier({ ...issuer.verifierOptions(), tokenCacheSize: 0 });
   const exp = Math.floor(Date.now() / 1000) + 3600;

@@ -12,7 +12,7 @@
 //! Bounded: at most `MAX_SHAPES` shapes; later new shapes use `JSON.parse` (misses) or the
 //! generic copy (hits).
 
-use crate::binding::claims_plan::{self, ClaimsPlan, LeafKind};
+use crate::binding::claims_plan::{self, ClaimsPlan, Leaf, LeafKind};
 use crate::binding::js::{self, RawEnv, RawValue};
 use crate::core::fingerprint::FastHashMap;
 use napi::sys;
@@ -30,8 +30,42 @@ struct Shape {
     kinds: Box<[u8]>,
     /// `claimsOfShape(...leaves)`: a miss's claims (see claims_plan::builder_source).
     build: Option<sys::napi_ref>,
+    /// Each leaf's value in the last successful `build` call, which the compiled builder
+    /// keeps too: a leaf with the same value is passed as `undefined` (see builder_source).
+    last: Vec<LastLeaf>,
     /// `copyOfShape(template)`: a cache hit's copy (see claims_plan::copier_source).
     copy: Option<sys::napi_ref>,
+}
+
+/// A leaf's value as the builder last received it.
+enum LastLeaf {
+    Unknown,
+    Str(Vec<u8>),
+    Num(u64),
+}
+
+impl LastLeaf {
+    /// Whether `leaf` (of `json`) has this value; if not, remembers its value instead.
+    fn same_or_update(&mut self, json: &str, leaf: &Leaf) -> bool {
+        match (leaf.kind, &mut *self) {
+            (LeafKind::Num(n), LastLeaf::Num(bits)) if n.to_bits() == *bits => true,
+            (LeafKind::Str, LastLeaf::Str(bytes)) if bytes.as_slice() == leaf.text(json).as_bytes() => true,
+            (LeafKind::Str, LastLeaf::Str(bytes)) => {
+                bytes.clear();
+                bytes.extend_from_slice(leaf.text(json).as_bytes());
+                false
+            }
+            (LeafKind::Str, _) => {
+                *self = LastLeaf::Str(leaf.text(json).as_bytes().to_vec());
+                false
+            }
+            // Bits, not ==: -0 and 0 are different claims values.
+            (LeafKind::Num(n), _) => {
+                *self = LastLeaf::Num(n.to_bits());
+                false
+            }
+        }
+    }
 }
 
 fn kind_tag(kind: LeafKind) -> u8 {
@@ -86,6 +120,14 @@ impl ClaimsBuilder {
             }
             self.seen_once.remove(&plan.fingerprint);
         }
+        // Taken out while `shape` borrows self; put back below.
+        let mut args = std::mem::take(&mut self.args);
+        let built = self.build_with(env, json, plan, &mut args);
+        self.args = args;
+        built
+    }
+
+    unsafe fn build_with(&mut self, env: RawEnv, json: &str, plan: &ClaimsPlan, args: &mut Vec<RawValue>) -> Option<RawValue> {
         let shape = self.shape(json, plan)?;
         let build = match shape.build {
             Some(build) => build,
@@ -98,19 +140,32 @@ impl ClaimsBuilder {
                 *shape.build.insert(js::reference(env, function))
             }
         };
-        self.args.clear();
-        for leaf in plan.leaves.iter() {
-            let value = match leaf.kind {
-                LeafKind::Num(n) => {
-                    let mut v = ptr::null_mut();
-                    sys::napi_create_double(env, n, &mut v);
-                    v
-                }
-                LeafKind::Str => js::text(env, leaf.text(json)),
-            };
-            self.args.push(value);
+        if shape.last.len() != plan.leaves.len() {
+            shape.last = plan.leaves.iter().map(|_| LastLeaf::Unknown).collect();
         }
-        js::call(env, js::undefined(env), js::deref(env, build), &self.args).ok()
+        let unchanged = js::undefined(env);
+        args.clear();
+        for (leaf, last) in plan.leaves.iter().zip(shape.last.iter_mut()) {
+            let value = if last.same_or_update(json, leaf) {
+                unchanged
+            } else {
+                match leaf.kind {
+                    LeafKind::Num(n) => {
+                        let mut v = ptr::null_mut();
+                        sys::napi_create_double(env, n, &mut v);
+                        v
+                    }
+                    LeafKind::Str => js::text(env, leaf.text(json)),
+                }
+            };
+            args.push(value);
+        }
+        let built = js::call(env, js::undefined(env), js::deref(env, build), args).ok();
+        if built.is_none() {
+            // The builder may not have stored what was passed: pass everything next time.
+            shape.last.iter_mut().for_each(|last| *last = LastLeaf::Unknown);
+        }
+        built
     }
 
     /// Prepares copies of claims objects of `json`'s shape (a new cache template): Some(the
@@ -147,6 +202,7 @@ impl ClaimsBuilder {
                 gap_lens: gaps.iter().map(|g| g.len() as u32).collect(),
                 kinds: plan.leaves.iter().map(|l| kind_tag(l.kind)).collect(),
                 build: None,
+                last: Vec::new(),
                 copy: None,
             }
         });

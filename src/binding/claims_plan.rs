@@ -146,12 +146,44 @@ pub fn gaps<'a>(json: &'a str, leaves: &'a [Leaf]) -> impl Iterator<Item = &'a [
     starts.zip(ends).map(move |(s, e)| &bytes[s..e])
 }
 
-/// JS source of the shape's builder: `(function (a0, a1, ...) { return (<skeleton>); })`
-/// with leaf `i` replaced by `a<i>`. Only keys, punctuation, whitespace and the literals
-/// true/false/null remain of the JSON, all valid JS as they are.
+/// JS source of the shape's builder. Leaf `i` arrives as argument `a<i>`, or `undefined`
+/// when it is the same value as in the previous call (most claims repeat from token to
+/// token: `iss`, `aud`, `azp`, `scope`, permissions), in which case the value kept from that
+/// call (`v<i>`) is used: the caller then need not create the string again. Leaf values are
+/// strings and numbers, never `undefined`, so `undefined` can only mean "unchanged".
+///
+/// ```js
+/// (function () {
+///   let v0, v1;
+///   return function claimsOfShape(a0, a1) {
+///     if (a0 !== undefined) v0 = a0;
+///     if (a1 !== undefined) v1 = a1;
+///     return ({"iss":v0,"aud":[v1]});
+///   };
+/// })()
+/// ```
 pub fn builder_source(json: &str, leaves: &[Leaf]) -> String {
-    let params: Vec<String> = (0..leaves.len()).map(|i| format!("a{i}")).collect();
-    shape_source("claimsOfShape", &params.join(","), json, leaves, |i, _| format!("a{i}"))
+    let n = leaves.len();
+    let params: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+    let vars: Vec<String> = (0..n).map(|i| format!("v{i}")).collect();
+    let mut source = String::from("(function () {\n");
+    if n > 0 {
+        source.push_str(&format!("  let {};\n", vars.join(",")));
+    }
+    source.push_str("  return ");
+    let mut body = String::new();
+    for i in 0..n {
+        body.push_str(&format!("    if (a{i} !== undefined) v{i} = a{i};\n"));
+    }
+    let inner = shape_source("claimsOfShape", &params.join(","), json, leaves, |i, _| format!("v{i}"));
+    // Splice the updates in front of the `return` of the inner function.
+    let (head, tail) = inner.split_once("\n").expect("shape_source starts with a header line");
+    source.push_str(head);
+    source.push('\n');
+    source.push_str(&body);
+    source.push_str(tail);
+    source.push_str(";\n})()");
+    source
 }
 
 /// JS source of the shape's copier: `(function copyOfShape(t) { return (<skeleton>); })` with
@@ -327,12 +359,17 @@ mod tests {
     }
 
     #[test]
-    fn builder_source_replaces_leaves() {
+    fn builder_source_replaces_leaves_and_keeps_unchanged_ones() {
         let json = r#"{"iss":"i","aud":["a",2],"ok":false}"#;
         let p = plan(json).unwrap();
         assert_eq!(
             builder_source(json, &p.leaves),
-            "(function claimsOfShape(a0,a1,a2) {\n  return ({\"iss\":a0,\"aud\":[a1,a2],\"ok\":false});\n})"
+            "(function () {\n  let v0,v1,v2;\n  return (function claimsOfShape(a0,a1,a2) {\n    if (a0 !== undefined) v0 = a0;\n    if (a1 !== undefined) v1 = a1;\n    if (a2 !== undefined) v2 = a2;\n  return ({\"iss\":v0,\"aud\":[v1,v2],\"ok\":false});\n});\n})()"
+        );
+        let empty = plan(r#"{"ok":true}"#).unwrap();
+        assert_eq!(
+            builder_source(r#"{"ok":true}"#, &empty.leaves),
+            "(function () {\n  return (function claimsOfShape() {\n  return ({\"ok\":true});\n});\n})()"
         );
     }
 }
