@@ -14,20 +14,20 @@
 
 use crate::binding::claims_plan::{self, ClaimsPlan, Leaf, LeafKind};
 use crate::binding::js::{self, RawEnv, RawValue};
+use crate::binding::skeletons::Skeleton;
 use crate::core::fingerprint::FastHashMap;
 use napi::sys;
 use std::collections::HashSet;
 use std::ptr;
+use std::sync::Arc;
 
 const MAX_SHAPES: usize = 64;
 /// Shapes seen once are remembered (to compile on the second sighting) up to this many.
 const MAX_CANDIDATES: usize = 1024;
 
 struct Shape {
-    /// The skeleton: every gap between leaves, concatenated, with each gap's length.
-    skeleton: Box<[u8]>,
-    gap_lens: Box<[u32]>,
-    kinds: Box<[u8]>,
+    /// The registered skeleton this shape was compiled for (see skeletons).
+    skeleton: Arc<Skeleton>,
     /// `claimsOfShape(...leaves)`: a miss's claims (see claims_plan::builder_source).
     build: Option<sys::napi_ref>,
     /// Each leaf's value in the last successful `build` call, which the compiled builder
@@ -68,33 +68,6 @@ impl LastLeaf {
     }
 }
 
-fn kind_tag(kind: LeafKind) -> u8 {
-    match kind {
-        LeafKind::Str => 1,
-        LeafKind::Num(_) => 2,
-    }
-}
-
-impl Shape {
-    /// Whether `json` (with these leaves) has exactly this skeleton.
-    fn matches(&self, json: &str, plan: &ClaimsPlan) -> bool {
-        if plan.leaves.len() != self.kinds.len()
-            || !plan.leaves.iter().zip(self.kinds.iter()).all(|(l, &k)| kind_tag(l.kind) == k)
-        {
-            return false;
-        }
-        let mut offset = 0;
-        for (gap, &len) in claims_plan::gaps(json, &plan.leaves).zip(self.gap_lens.iter()) {
-            let len = len as usize;
-            if gap.len() != len || gap != &self.skeleton[offset..offset + len] {
-                return false;
-            }
-            offset += len;
-        }
-        true
-    }
-}
-
 pub struct ClaimsBuilder {
     shapes: FastHashMap<u64, Shape>,
     seen_once: HashSet<u64>,
@@ -128,7 +101,7 @@ impl ClaimsBuilder {
     }
 
     unsafe fn build_with(&mut self, env: RawEnv, json: &str, plan: &ClaimsPlan, args: &mut Vec<RawValue>) -> Option<RawValue> {
-        let shape = self.shape(json, plan)?;
+        let shape = self.shape(plan)?;
         let build = match shape.build {
             Some(build) => build,
             None => {
@@ -172,7 +145,7 @@ impl ClaimsBuilder {
     /// shape's key for `copy`), or None: copy generically.
     pub unsafe fn copier(&mut self, env: RawEnv, json: &str) -> Option<u64> {
         let plan = claims_plan::plan(json)?;
-        let shape = self.shape(json, &plan)?;
+        let shape = self.shape(&plan)?;
         if shape.copy.is_none() {
             let Some(function) = js::compile(env, &claims_plan::copier_source(json, &plan.leaves)) else {
                 self.failed.insert(plan.fingerprint);
@@ -189,25 +162,28 @@ impl ClaimsBuilder {
         js::call(env, js::undefined(env), js::deref(env, copy), &[template]).ok()
     }
 
-    /// The shape entry of `json` (created when there is room), if its skeleton matches.
-    fn shape(&mut self, json: &str, plan: &ClaimsPlan) -> Option<&mut Shape> {
+    /// The shape entry for `plan` (created when there is room), if it was made for the
+    /// same registered skeleton.
+    fn shape(&mut self, plan: &ClaimsPlan) -> Option<&mut Shape> {
         let full = self.shapes.len() + self.failed.len() >= MAX_SHAPES;
         if self.failed.contains(&plan.fingerprint) || (full && !self.shapes.contains_key(&plan.fingerprint)) {
             return None;
         }
-        let shape = self.shapes.entry(plan.fingerprint).or_insert_with(|| {
-            let gaps: Vec<&[u8]> = claims_plan::gaps(json, &plan.leaves).collect();
-            Shape {
-                skeleton: gaps.concat().into_boxed_slice(),
-                gap_lens: gaps.iter().map(|g| g.len() as u32).collect(),
-                kinds: plan.leaves.iter().map(|l| kind_tag(l.kind)).collect(),
-                build: None,
-                last: Vec::new(),
-                copy: None,
-            }
+        let shape = self.shapes.entry(plan.fingerprint).or_insert_with(|| Shape {
+            skeleton: plan.skeleton.clone(),
+            build: None,
+            last: Vec::new(),
+            copy: None,
         });
-        // A fingerprint collision with another shape: that one keeps the entry.
-        shape.matches(json, plan).then_some(shape)
+        if !Arc::ptr_eq(&shape.skeleton, &plan.skeleton) {
+            // The register started over (its entry for this fingerprint is new), or a
+            // fingerprint collision: the same skeleton is adopted, another is parsed.
+            if *shape.skeleton != *plan.skeleton {
+                return None;
+            }
+            shape.skeleton = plan.skeleton.clone();
+        }
+        Some(shape)
     }
 
     /// Deletes every reference (environment teardown).
@@ -217,5 +193,37 @@ impl ClaimsBuilder {
                 sys::napi_delete_reference(env, r);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binding::claims_plan::plan;
+
+    /// `json`'s plan under another fingerprint, with a skeleton entry of its own (not
+    /// the register's): what a collision, or a register that started over, looks like.
+    fn plan_as(fingerprint: u64, json: &str) -> ClaimsPlan {
+        let p = plan(json).expect("a plan");
+        let skeleton = Arc::new(Skeleton::of(json, &p.leaves));
+        ClaimsPlan { fingerprint, skeleton, ..p }
+    }
+
+    #[test]
+    fn a_shape_serves_only_plans_of_its_own_skeleton() {
+        let mut builder = ClaimsBuilder::new();
+        let fp = 0x5eed_0000_0000_0101;
+        let a = plan_as(fp, r#"{"sub":"u1","n":1}"#);
+        assert!(builder.shape(&a).is_some(), "created");
+        let same = plan(r#"{"sub":"u2","n":2}"#).unwrap();
+        let same = ClaimsPlan { fingerprint: fp, skeleton: a.skeleton.clone(), ..same };
+        assert!(builder.shape(&same).is_some(), "the same entry");
+        let collision = plan_as(fp, r#"{"bus":"u1","n":1}"#);
+        assert!(builder.shape(&collision).is_none(), "another skeleton under the same fingerprint");
+        let renewed = plan_as(fp, r#"{"sub":"u3","n":3}"#);
+        assert!(!Arc::ptr_eq(&renewed.skeleton, &a.skeleton));
+        assert!(builder.shape(&renewed).is_some(), "an equal skeleton in a new entry is adopted");
+        assert!(Arc::ptr_eq(&builder.shapes[&fp].skeleton, &renewed.skeleton));
+        assert!(builder.shape(&collision).is_none());
     }
 }

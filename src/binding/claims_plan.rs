@@ -16,7 +16,9 @@
 //! Anything else (escapes, `__proto__`, deep nesting, very many leaves) has no plan, and
 //! the caller uses `JSON.parse`, as before.
 
+use crate::binding::skeletons::{self, Skeleton};
 use crate::core::fingerprint::Fingerprint;
+use std::sync::Arc;
 
 /// More leaves than this: `JSON.parse` (a function with thousands of parameters would
 /// compile slowly, and no access token looks like that).
@@ -51,14 +53,16 @@ impl Leaf {
 
 #[derive(Debug)]
 pub struct ClaimsPlan {
-    /// Hash of the skeleton and the leaf kinds: finds a compiled shape (which then compares
-    /// the skeleton itself, so a collision only costs a `JSON.parse`).
+    /// Hash of the skeleton and the leaf kinds: finds a compiled shape.
     pub fingerprint: u64,
     pub leaves: Box<[Leaf]>,
+    /// The registered skeleton this payload was confirmed to have (see skeletons): a
+    /// compiled shape serves the plan only if it was made for this very entry.
+    pub skeleton: Arc<Skeleton>,
 }
 
 /// The plan for `json` (a payload the core already parsed as a strict JSON object), or
-/// `None` when it must go through `JSON.parse`.
+/// `None` when it must go through `JSON.parse` (including a fingerprint collision).
 pub fn plan(json: &str) -> Option<ClaimsPlan> {
     let bytes = json.as_bytes();
     if bytes.len() > MAX_JSON_BYTES {
@@ -135,7 +139,9 @@ pub fn plan(json: &str) -> Option<ClaimsPlan> {
         return None;
     }
     hash.gap(&bytes[gap_start..], 0);
-    Some(ClaimsPlan { fingerprint: hash.finish(), leaves: leaves.into_boxed_slice() })
+    let fingerprint = hash.finish();
+    let skeleton = skeletons::confirm(fingerprint, json, &leaves)?;
+    Some(ClaimsPlan { fingerprint, leaves: leaves.into_boxed_slice(), skeleton })
 }
 
 /// The parts of `json` between its leaves: the skeleton, in order (one more than leaves).
@@ -256,7 +262,7 @@ fn shape_source(name: &str, params: &str, json: &str, leaves: &[Leaf], leaf_expr
 }
 
 /// The fingerprint of a skeleton: each gap's length and bytes, then the kind of the leaf
-/// after it (not collision-resistant: matches are confirmed against the stored skeleton).
+/// after it (not collision-resistant: skeletons::confirm compares the skeleton itself).
 struct SkeletonHash(Fingerprint);
 
 impl SkeletonHash {

@@ -11,5 +11,6 @@ mod job;
 mod js;
 mod options;
 mod runtime;
+mod skeletons;
 mod wake;
 pub mod verifier;
