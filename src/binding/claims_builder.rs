@@ -2,8 +2,10 @@
 //!
 //! A shape (see claims_plan) is compiled into a function returning an object literal the
 //! second time it is seen; from then on, a payload of that shape costs one call with its
-//! leaves (new JS strings and numbers) as arguments, and every call gets its own objects
-//! and arrays, as from `JSON.parse`.
+//! leaves as arguments: new JS strings and numbers for the leaves that changed since the
+//! shape's previous payload, `undefined` for the others, whose values the builder keeps (see
+//! claims_plan::builder_source). Every call gets its own objects and arrays, as from
+//! `JSON.parse`.
 //!
 //! Cache hits use the same shapes: a hit's claims are a copy of a template object (see
 //! claims_templates), and a shape's copier (an object literal reading each leaf from the

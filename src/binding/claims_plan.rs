@@ -14,7 +14,8 @@
 //! JSON is a subset of JS since ES2019). Strings are cut out only when they hold no escape,
 //! so their raw bytes are their value and a key's raw text is a valid JS string literal.
 //! Anything else (escapes, `__proto__`, deep nesting, very many leaves) has no plan, and
-//! the caller uses `JSON.parse`, as before.
+//! the caller uses `JSON.parse`, as before. So does a payload whose skeleton fingerprint
+//! collides with another skeleton's (see skeletons).
 
 use crate::binding::skeletons::{self, Skeleton};
 use crate::core::fingerprint::Fingerprint;

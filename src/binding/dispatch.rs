@@ -80,28 +80,38 @@ pub fn submit(request: Request) {
 async fn run(queue: &'static Queue) {
     loop {
         let next = queue.lock().pop_front();
-        match next {
-            Some(request) => {
-                start(request);
-                tokio::task::consume_budget().await;
-            }
-            None => queue.ready.notified().await,
+        let Some(request) = next else {
+            queue.ready.notified().await;
+            continue;
+        };
+        // A panic anywhere in a job (its drop included) is contained here, so a runner never
+        // dies; the job's drop has rejected its promise by then (see job.rs).
+        let spawned = catch_unwind(AssertUnwindSafe(|| start(request))).unwrap_or(false);
+        if spawned {
+            // The new task sits in this thread's run queue until this runner yields, and
+            // until then its wake-ups go to the no-op waker (see `start`): yield now, so it
+            // is polled with its own waker at once (rare: only misses that wait on a JWKS fetch).
+            tokio::task::yield_now().await;
+        } else {
+            tokio::task::consume_budget().await;
         }
     }
 }
 
-/// Polls `request` once, right here; if it must wait (a JWKS fetch), it continues as a task
-/// of its own. A panic is contained: the job's drop rejects its promise (see job.rs).
-fn start(request: Request) {
+/// Polls `request` once, right here. True if it must wait (a JWKS fetch) and continues as
+/// a task of its own.
+fn start(request: Request) -> bool {
     let Request { core, token, channel, deferred } = request;
     let mut job = Box::pin(Job::new(verification(core, token), channel, deferred));
-    // A no-op waker: if the job is not done now, the task spawned below polls it again
-    // with its own waker before anything else, and every future re-checks its state there.
+    // A no-op waker: if the job is not done now, the task spawned below polls it again with
+    // its own waker (the runner yields for that right away), and every future re-checks its
+    // state when polled.
     let mut context = Context::from_waker(Waker::noop());
-    match catch_unwind(AssertUnwindSafe(|| job.as_mut().poll(&mut context))) {
-        Ok(Poll::Ready(())) | Err(_) => {}
-        Ok(Poll::Pending) => {
+    match job.as_mut().poll(&mut context) {
+        Poll::Ready(()) => false,
+        Poll::Pending => {
             runtime().spawn(job);
+            true
         }
     }
 }

@@ -44,7 +44,7 @@ impl VerifierHandle {
                 Some(claims) => shared.settle(env, deferred, Ok(claims), Source::CacheHit),
                 None => {
                     self.channel.begin_job(env);
-                    self.spawn(self.core.token_copy(text), deferred);
+                    self.submit(self.core.token_copy(text), deferred);
                 }
             }
         });
@@ -87,7 +87,7 @@ impl VerifierHandle {
         Ok(units)
     }
 
-    fn spawn(&self, token: String, deferred: Deferred) {
+    fn submit(&self, token: String, deferred: Deferred) {
         dispatch::submit(Request { core: self.core.clone(), token, channel: self.channel.clone(), deferred });
     }
 }

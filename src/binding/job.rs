@@ -30,7 +30,7 @@ enum State {
 }
 
 /// `work` wrapped so the channel knows when it runs, parks and finishes. The channel must
-/// have counted it as running (`Channel::begin_job`) before it is spawned.
+/// have counted it as running (`Channel::begin_job`) before it is submitted (see dispatch).
 pub struct Job<F> {
     work: F,
     channel: Arc<Channel>,

@@ -3,10 +3,11 @@
 //!
 //! A fingerprint is a fast hash, not collision-proof, and a compiled shape used for a payload
 //! of another skeleton would build wrong claims. So a plan carries the registered skeleton
-//! its payload was compared with, byte for byte, on the pool thread that made the plan; the
-//! JS thread then only checks that it is the very skeleton (the same `Arc`) its compiled
-//! shape was made for. Why: that comparison (a few hundred bytes) ran on the JS thread on
-//! every miss, 5 % of its time.
+//! its payload was compared with, byte for byte, by whichever thread made the plan: the pool
+//! thread for a miss, the JS thread only for a cache entry's first template (once per
+//! entry). The JS thread then only checks that it is the very skeleton (the same `Arc`) its
+//! compiled shape was made for. Why: that comparison (a few hundred bytes) ran on the JS
+//! thread on every miss, 5 % of its time.
 //!
 //! Bounded: at `MAX_SKELETONS` entries or `MAX_BYTES`, the register starts over. Shapes
 //! still in use register again on their next payload; the JS thread then compares once

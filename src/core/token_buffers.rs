@@ -5,8 +5,10 @@
 //! thread never returns to the allocating thread's own cache, so every copy took malloc's
 //! slow path under the main arena's lock, which the workers' frees contend for: in a perf
 //! profile of distinct tokens that one `malloc` was 9 % of the JS thread's time per miss.
-//! Here a displaced token's buffer goes back to a short list, and the next miss copies into
-//! it: no allocation on either side in the steady state.
+//! Here the buffer of a token the cache displaces (or of one that failed or was not cached)
+//! goes back to a short list, and the next miss copies into it: no allocation on either side
+//! in the steady state. (Entries dropped by a lookup, expired or with a retired key, are
+//! simply freed: rare.)
 //!
 //! Bounded: at most `MAX_SPARE` buffers, none larger than `MAX_CAPACITY` bytes. A buffer
 //! holds an old token's bytes until reused, like any freed allocation would.
@@ -26,13 +28,17 @@ pub struct TokenBuffers {
 }
 
 impl TokenBuffers {
-    /// An owned copy of `token`, in a recycled buffer when one is spare and large enough.
+    /// An owned copy of `token`, in a recycled buffer when one is spare and fits it.
     pub fn copy_of(&self, token: &str) -> String {
+        let len = token.len();
         let recycled = self.lock().pop();
         let mut buffer = match recycled {
-            Some(buffer) if buffer.capacity() >= token.len() => buffer,
-            // Too small for this token (or none spare): a new one; the small one is freed.
-            _ => String::with_capacity(token.len().div_ceil(GRANULE).max(1) * GRANULE),
+            // Not much larger either: the buffer may end up in the token cache, which would
+            // otherwise fill with the largest buffers ever seen (a burst of long junk tokens
+            // would leave every later cache entry in an 8 KiB buffer).
+            Some(buffer) if buffer.capacity() >= len && buffer.capacity() <= (2 * len).max(GRANULE) => buffer,
+            // Too small, too large, or none spare: a new one (the unfit one is freed).
+            _ => String::with_capacity(len.div_ceil(GRANULE).max(1) * GRANULE),
         };
         buffer.clear();
         buffer.push_str(token);
@@ -81,6 +87,20 @@ mod tests {
         assert_eq!(copy, long);
         assert_eq!(copy.capacity(), 2 * GRANULE);
         assert!(buffers.lock().is_empty());
+    }
+
+    #[test]
+    fn a_spare_buffer_much_larger_than_the_token_is_not_used() {
+        let buffers = TokenBuffers::default();
+        // What a burst of long junk tokens leaves behind.
+        buffers.recycle(buffers.copy_of(&"j".repeat(8000)));
+        let token = "t".repeat(900);
+        let copy = buffers.copy_of(&token);
+        assert_eq!(copy, token);
+        assert_eq!(copy.capacity(), 1024, "a buffer sized for this token, not the 8 KiB one");
+        // Up to twice the size is used (one issuer's tokens vary a little in length).
+        buffers.recycle(copy);
+        assert_eq!(buffers.copy_of(&"t".repeat(600)).capacity(), 1024);
     }
 
     #[test]
