@@ -278,13 +278,13 @@ mod tests {
         let cache = TokenCache::new(3);
         let k = key();
         for i in 0..10 {
-            cache.insert(i.to_string().into(), entry(1e12, &k), &TokenBuffers::default());
+            cache.insert(i.to_string(), entry(1e12, &k), &TokenBuffers::default());
             assert!(cache.len() <= 3);
         }
         assert!(cache.get("9", 0.0, || 0.0).is_some());
         assert!(cache.get("0", 0.0, || 0.0).is_none());
         for i in 0..1000 {
-            cache.insert(i.to_string().into(), entry(1e12, &k), &TokenBuffers::default());
+            cache.insert(i.to_string(), entry(1e12, &k), &TokenBuffers::default());
             cache.remove(&i.to_string());
         }
         assert!(cache.lock().order.len() <= 64);
