@@ -115,9 +115,6 @@ impl ClaimsBuilder {
                 *shape.build.insert(js::reference(env, function))
             }
         };
-        if shape.last.len() != plan.leaves.len() {
-            shape.last = plan.leaves.iter().map(|_| LastLeaf::Unknown).collect();
-        }
         let unchanged = js::undefined(env);
         args.clear();
         for (leaf, last) in plan.leaves.iter().zip(shape.last.iter_mut()) {
@@ -174,7 +171,8 @@ impl ClaimsBuilder {
         let shape = self.shapes.entry(plan.fingerprint).or_insert_with(|| Shape {
             skeleton: plan.skeleton.clone(),
             build: None,
-            last: Vec::new(),
+            // One per leaf: a shape's skeleton fixes how many leaves its payloads have.
+            last: plan.leaves.iter().map(|_| LastLeaf::Unknown).collect(),
             copy: None,
         });
         if !Arc::ptr_eq(&shape.skeleton, &plan.skeleton) {

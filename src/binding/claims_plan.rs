@@ -170,27 +170,11 @@ pub fn gaps<'a>(json: &'a str, leaves: &'a [Leaf]) -> impl Iterator<Item = &'a [
 /// })()
 /// ```
 pub fn builder_source(json: &str, leaves: &[Leaf]) -> String {
-    let n = leaves.len();
-    let params: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
-    let vars: Vec<String> = (0..n).map(|i| format!("v{i}")).collect();
-    let mut source = String::from("(function () {\n");
-    if n > 0 {
-        source.push_str(&format!("  let {};\n", vars.join(",")));
-    }
-    source.push_str("  return ");
-    let mut body = String::new();
-    for i in 0..n {
-        body.push_str(&format!("    if (a{i} !== undefined) v{i} = a{i};\n"));
-    }
-    let inner = shape_source("claimsOfShape", &params.join(","), json, leaves, |i, _| format!("v{i}"));
-    // Splice the updates in front of the `return` of the inner function.
-    let (head, tail) = inner.split_once("\n").expect("shape_source starts with a header line");
-    source.push_str(head);
-    source.push('\n');
-    source.push_str(&body);
-    source.push_str(tail);
-    source.push_str(";\n})()");
-    source
+    let names = |prefix: char| (0..leaves.len()).map(|i| format!("{prefix}{i}")).collect::<Vec<_>>().join(",");
+    let updates: String = (0..leaves.len()).map(|i| format!("    if (a{i} !== undefined) v{i} = a{i};\n")).collect();
+    let builder = shape_source("claimsOfShape", &names('a'), &updates, json, leaves, |i, _| format!("v{i}"));
+    let kept = if leaves.is_empty() { String::new() } else { format!("  let {};\n", names('v')) };
+    format!("(function () {{\n{kept}  return {builder};\n}})()")
 }
 
 /// JS source of the shape's copier: `(function copyOfShape(t) { return (<skeleton>); })` with
@@ -198,17 +182,18 @@ pub fn builder_source(json: &str, leaves: &[Leaf]) -> String {
 /// template). A copy made by a literal of known shape costs V8 far less than a generic deep
 /// copy; strings and numbers are shared with `t` (immutable), objects and arrays are new.
 pub fn copier_source(json: &str, leaves: &[Leaf]) -> String {
-    shape_source("copyOfShape", "t", json, leaves, |_, path| format!("t{}", path.concat()))
+    shape_source("copyOfShape", "t", "", json, leaves, |_, path| format!("t{}", path.concat()))
 }
 
-/// `(function <name>(<params>) { return (<json with leaf i replaced by leaf_expr(i, path)>); })`
-/// where `path` holds one accessor (`["key"]` or `[n]`) per container around the leaf.
-fn shape_source(name: &str, params: &str, json: &str, leaves: &[Leaf], leaf_expr: impl Fn(usize, &[String]) -> String) -> String {
+/// `(function <name>(<params>) { <statements> return (<json with leaf i replaced by
+/// leaf_expr(i, path)>); })` where `path` holds one accessor (`["key"]` or `[n]`) per
+/// container around the leaf; `statements`, whole lines, run before the `return`.
+fn shape_source(name: &str, params: &str, statements: &str, json: &str, leaves: &[Leaf], leaf_expr: impl Fn(usize, &[String]) -> String) -> String {
     let bytes = json.as_bytes();
     let mut source = String::with_capacity(json.len() * 2 + 64);
     // Parenthesised: a payload may start with a line break, and `return` followed by one
     // would return undefined (automatic semicolon insertion).
-    source.push_str(&format!("(function {name}({params}) {{\n  return ("));
+    source.push_str(&format!("(function {name}({params}) {{\n{statements}  return ("));
     let mut path: Vec<String> = Vec::new();
     // Per open container: the index of the current element for arrays, None for objects.
     let mut index: Vec<Option<usize>> = Vec::new();

@@ -19,7 +19,7 @@ use crate::core::verifier::Verifier;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, Once};
 use std::task::{Context, Poll, Waker};
 use tokio::sync::Notify;
 
@@ -48,19 +48,17 @@ struct Queue {
     ready: Notify,
 }
 
-fn queue() -> &'static Queue {
-    static QUEUE: OnceLock<&'static Queue> = OnceLock::new();
-    QUEUE.get_or_init(|| {
-        let queue: &'static Queue = Box::leak(Box::new(Queue { requests: Mutex::new(VecDeque::new()), ready: Notify::new() }));
-        for _ in 0..runtime_threads() {
-            runtime().spawn(run(queue));
-        }
-        queue
-    })
-}
+static QUEUE: Queue = Queue { requests: Mutex::new(VecDeque::new()), ready: Notify::const_new() };
 
-fn runtime_threads() -> usize {
-    runtime().metrics().num_workers()
+/// The queue, with its runners started on first use: one per pool thread.
+fn queue() -> &'static Queue {
+    static RUNNERS: Once = Once::new();
+    RUNNERS.call_once(|| {
+        for _ in 0..runtime().metrics().num_workers() {
+            runtime().spawn(run(&QUEUE));
+        }
+    });
+    &QUEUE
 }
 
 impl Queue {

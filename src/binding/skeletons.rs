@@ -15,7 +15,7 @@
 
 use crate::binding::claims_plan::{gaps, Leaf, LeafKind};
 use crate::core::fingerprint::FastHashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 const MAX_SKELETONS: usize = 1024;
 const MAX_BYTES: usize = 1024 * 1024;
@@ -72,21 +72,21 @@ struct Registry {
     bytes: usize,
 }
 
-fn registry() -> &'static Mutex<Registry> {
+fn lock_registry() -> MutexGuard<'static, Registry> {
     static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
-    REGISTRY.get_or_init(Default::default)
+    REGISTRY.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The skeleton registered under `fingerprint` if `json`, cut at `leaves`, has exactly that
 /// skeleton (registering it when the fingerprint is new); `None` on a collision.
 pub fn confirm(fingerprint: u64, json: &str, leaves: &[Leaf]) -> Option<Arc<Skeleton>> {
-    let known = registry().lock().unwrap_or_else(|e| e.into_inner()).by_fingerprint.get(&fingerprint).cloned();
+    let known = lock_registry().by_fingerprint.get(&fingerprint).cloned();
     if let Some(skeleton) = known {
         return skeleton.matches(json, leaves).then_some(skeleton);
     }
     // New: built outside the lock, then registered unless another thread was first.
     let skeleton = Arc::new(Skeleton::of(json, leaves));
-    let mut registry = registry().lock().unwrap_or_else(|e| e.into_inner());
+    let mut registry = lock_registry();
     if let Some(first) = registry.by_fingerprint.get(&fingerprint) {
         return first.matches(json, leaves).then(|| first.clone());
     }
