@@ -103,7 +103,7 @@ mod tests {
     use super::*;
     use crate::binding::claims_plan::plan;
 
-    fn leaves(json: &str) -> Box<[Leaf]> {
+    fn leaves(json: &str) -> Vec<Leaf> {
         plan(json).expect("a plan").leaves
     }
 
