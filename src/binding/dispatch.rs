@@ -42,49 +42,58 @@ async fn verification(core: Arc<Verifier>, token: String) -> Outcome {
     (result, plan)
 }
 
-struct Queue {
-    requests: Mutex<VecDeque<Request>>,
+/// Work waiting for a runner (generic only so that tests can run runners on other items).
+struct Queue<T> {
+    items: Mutex<VecDeque<T>>,
     /// Wakes a runner that found the queue empty (a missed wake-up is kept as a permit).
     ready: Notify,
 }
 
-static QUEUE: Queue = Queue { requests: Mutex::new(VecDeque::new()), ready: Notify::const_new() };
+impl<T> Queue<T> {
+    const fn new() -> Queue<T> {
+        Queue { items: Mutex::new(VecDeque::new()), ready: Notify::const_new() }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<T>> {
+        self.items.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push(&self, item: T) {
+        self.lock().push_back(item);
+        self.ready.notify_one();
+    }
+}
+
+static QUEUE: Queue<Request> = Queue::new();
 
 /// The queue, with its runners started on first use: one per pool thread.
-fn queue() -> &'static Queue {
+fn queue() -> &'static Queue<Request> {
     static RUNNERS: Once = Once::new();
     RUNNERS.call_once(|| {
         for _ in 0..runtime().metrics().num_workers() {
-            runtime().spawn(run(&QUEUE));
+            runtime().spawn(run(&QUEUE, start));
         }
     });
     &QUEUE
 }
 
-impl Queue {
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Request>> {
-        self.requests.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
 /// Queues `request` for the pool (any thread; the channel has counted it as running).
 pub fn submit(request: Request) {
-    let queue = queue();
-    queue.lock().push_back(request);
-    queue.ready.notify_one();
+    queue().push(request);
 }
 
-/// One runner: verifies queued requests until the process ends.
-async fn run(queue: &'static Queue) {
+/// One runner: hands queued items to `start` until the process ends. `start` returns true
+/// when the item continues as a task of its own.
+async fn run<T>(queue: &'static Queue<T>, start: fn(T) -> bool) {
     loop {
         let next = queue.lock().pop_front();
-        let Some(request) = next else {
+        let Some(item) = next else {
             queue.ready.notified().await;
             continue;
         };
         // A panic anywhere in a job (its drop included) is contained here, so a runner never
         // dies; the job's drop has rejected its promise by then (see job.rs).
-        let spawned = catch_unwind(AssertUnwindSafe(|| start(request))).unwrap_or(false);
+        let spawned = catch_unwind(AssertUnwindSafe(|| start(item))).unwrap_or(false);
         if spawned {
             // The new task sits in this thread's run queue until this runner yields, and
             // until then its wake-ups go to the no-op waker (see `start`): yield now, so it
@@ -111,5 +120,55 @@ fn start(request: Request) -> bool {
             runtime().spawn(job);
             true
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    static ITEMS: Queue<u32> = Queue::new();
+    static DONE: AtomicUsize = AtomicUsize::new(0);
+    static SPAWNED_DONE: AtomicUsize = AtomicUsize::new(0);
+
+    /// Odd items panic; multiples of 4 continue as a task of their own that waits first.
+    fn start_test_item(item: u32) -> bool {
+        if !item.is_multiple_of(2) {
+            panic!("test item {item} panics (expected in this test)");
+        }
+        if item.is_multiple_of(4) {
+            tokio::spawn(async {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                SPAWNED_DONE.fetch_add(1, Ordering::SeqCst);
+            });
+            return true;
+        }
+        DONE.fetch_add(1, Ordering::SeqCst);
+        false
+    }
+
+    #[test]
+    fn runners_survive_panicking_items_and_keep_serving() {
+        let pool = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().unwrap();
+        for _ in 0..2 {
+            pool.spawn(run(&ITEMS, start_test_item));
+        }
+        // 0..40: 20 panic, 10 finish in place, 10 continue as tasks; then more after a pause,
+        // when the runners sleep on the queue.
+        for item in 0..40 {
+            ITEMS.push(item);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        for item in 40..80 {
+            ITEMS.push(item);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while (DONE.load(Ordering::SeqCst), SPAWNED_DONE.load(Ordering::SeqCst)) != (20, 20) {
+            assert!(Instant::now() < deadline, "runners stopped serving: {DONE:?} in place, {SPAWNED_DONE:?} spawned");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        pool.shutdown_timeout(Duration::from_secs(1));
     }
 }
