@@ -7,6 +7,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AuthHttpError, tokenMissing } from './http/auth-error.js';
 import { authenticate, type Authentication } from './http/authenticate.js';
 import type { TokenSources } from './http/bearer.js';
+import { nodeAuthorization } from './http/node-headers.js';
 import { claimGuard, permissionsGuard, scopesGuard, type ClaimPredicate, type Guard, type ListGuardArgs } from './http/guards.js';
 import { isIdentity, type AuthIdentity } from './http/identity.js';
 import { Responders } from './http/responders.js';
@@ -109,7 +110,7 @@ function tokenSources(req: Request): TokenSources {
   // RFC 6750 §2.2: a body token only counts in a form-encoded body, and only if the app parsed it.
   const form = req.body && typeof req.body === 'object' && req.is('application/x-www-form-urlencoded');
   return {
-    header: req.headers.authorization,
+    header: nodeAuthorization(req.headers.authorization, req.rawHeaders),
     // Express 5 re-parses the query string on every req.query read: only pay that when an
     // access_token can be there.
     query: req.url.includes('access_token') ? (req.query as Record<string, unknown> | undefined)?.access_token : undefined,

@@ -8,6 +8,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { AuthHttpError, invalidRequest, tokenMissing } from './http/auth-error.js';
 import { authenticate, type Authentication } from './http/authenticate.js';
 import type { TokenSources } from './http/bearer.js';
+import { nodeAuthorization } from './http/node-headers.js';
 import { claimGuard, permissionsGuard, scopesGuard, type ClaimPredicate, type Guard, type ListGuardArgs } from './http/guards.js';
 import { isIdentity, type AuthIdentity } from './http/identity.js';
 import { Responders } from './http/responders.js';
@@ -114,7 +115,7 @@ function tokenSources(c: Context, realm: string): TokenSources | Promise<TokenSo
   // Hono parses the query string on first use; skip that when no access_token can be there.
   const queries = c.req.url.includes('access_token') ? c.req.queries('access_token') : undefined;
   const sources: TokenSources = {
-    header: requestHeader(c, 'authorization'),
+    header: authorizationHeader(c),
     query: queries === undefined ? undefined : queries.length === 1 ? queries[0] : queries,
     body: undefined,
   };
@@ -140,19 +141,31 @@ async function formToken(c: Context, realm: string): Promise<unknown> {
 }
 
 type NodeHeaders = Record<string, string | string[] | undefined>;
+type NodeIncoming = { headers: NodeHeaders; rawHeaders?: readonly string[] };
 
 /**
- * A request header. On @hono/node-server the Node request is `c.env.incoming`; reading its
- * already-parsed headers avoids materialising a WHATWG Request (undici Headers), which
- * measured costlier than verifying the token. Elsewhere (Bun, Deno, workers): `c.req.header`.
+ * On @hono/node-server, the Node request (`c.env.incoming`). Reading its already-parsed
+ * headers avoids materialising a WHATWG Request (undici Headers), which measured costlier
+ * than verifying the token. Elsewhere (Bun, Deno, workers): undefined, and `c.req.header`.
  */
-function requestHeader(c: Context, name: 'authorization' | 'content-type'): string | undefined {
-  const headers = (c.env as { incoming?: { headers?: NodeHeaders } } | undefined)?.incoming?.headers;
-  if (headers && typeof headers === 'object') {
-    const value = headers[name];
-    return typeof value === 'string' ? value : undefined;
-  }
-  return c.req.header(name);
+function nodeIncoming(c: Context): NodeIncoming | undefined {
+  const incoming = (c.env as { incoming?: Partial<NodeIncoming> } | undefined)?.incoming;
+  return incoming?.headers && typeof incoming.headers === 'object' ? (incoming as NodeIncoming) : undefined;
+}
+
+/** Every value when the header is repeated (see node-headers.ts; Web Headers join them). */
+function authorizationHeader(c: Context): string | string[] | undefined {
+  const incoming = nodeIncoming(c);
+  if (!incoming) return c.req.header('authorization');
+  const value = incoming.headers.authorization;
+  return nodeAuthorization(typeof value === 'string' ? value : undefined, incoming.rawHeaders);
+}
+
+function requestHeader(c: Context, name: 'content-type'): string | undefined {
+  const incoming = nodeIncoming(c);
+  if (!incoming) return c.req.header(name);
+  const value = incoming.headers[name];
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** Answers an AuthHttpError (through the hook); anything else is rethrown to the app's onError. */

@@ -3,6 +3,8 @@
 // Not a *.test.mjs file: node --test only runs it through express.test.mjs and hono.test.mjs.
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { connect } from 'node:net';
 import { Auth0Verifier } from '../../dist/index.js';
 import { startLocalIssuer } from '../../dist/testing/index.js';
 
@@ -25,6 +27,33 @@ export function bearerConformance(name, mod, serve) {
     let issuer, verifier, app;
     const call = (path, init) => fetch(app.url + path, init);
     const bearer = (token) => ({ headers: { authorization: `Bearer ${token}` } });
+    // node:http, not fetch: fetch joins repeated header lines into one, and an array value
+    // here is sent as one line per element.
+    const callRaw = (path, headers) =>
+      new Promise((resolve, reject) => {
+        const req = request(app.url + path, { headers }, (res) => {
+          const chunks = [];
+          res.on('data', (chunk) => chunks.push(chunk));
+          res.on('end', () => {
+            const responseHeaders = new Headers();
+            for (const [name, value] of Object.entries(res.headers)) responseHeaders.set(name, [value].flat().join(', '));
+            resolve(new Response(Buffer.concat(chunks), { status: res.statusCode, headers: responseHeaders }));
+          });
+        });
+        req.on('error', reject);
+        req.end();
+      });
+
+    /** Sends `text` as is over a fresh connection; resolves with everything the server sent back. */
+    const rawRequest = (text) =>
+      new Promise((resolve, reject) => {
+        const socket = connect(Number(new URL(app.url).port), '127.0.0.1', () => socket.end(text));
+        let received = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk) => (received += chunk));
+        socket.on('end', () => resolve(received));
+        socket.on('error', reject);
+      });
 
     before(async () => {
       issuer = await startLocalIssuer();
@@ -110,6 +139,30 @@ export function bearerConformance(name, mod, serve) {
         for (const header of ['Basic dXNlcjpwYXNz', 'basic x', 'Digest username="a", nonce="b"', 'Negotiate']) {
           await expectError(await call('/protected', { headers: { authorization: header } }), 401, challenge(), 'unauthorized');
         }
+      });
+
+      test('a repeated Authorization header: 400 invalid_request, even for a cached token or on optional routes', async () => {
+        const token = issuer.mintUser();
+        const repeated = invalidRequest('More than one Authorization header');
+        // The token is verified and cached first: a cache hit must not answer the repeated header.
+        assert.equal((await callRaw('/protected', { authorization: `Bearer ${token}` })).status, 200);
+        for (const lines of [
+          [`Bearer ${token}`, `Bearer ${token}`],
+          [`Bearer ${token}`, `Bearer ${issuer.mintUser({ sub: 'auth0|someone-else' })}`],
+          ['Basic dXNlcjpwYXNz', `Bearer ${token}`],
+          [`Bearer ${token}`, 'Basic dXNlcjpwYXNz'],
+          [`Bearer ${token}`, '', `Bearer ${token}`],
+        ]) {
+          for (const path of ['/protected', '/optional']) {
+            await expectError(await callRaw(path, { authorization: lines }), 400, repeated, 'invalid_request');
+          }
+        }
+        // Header names are case-insensitive: a raw request whose two lines differ only in case.
+        const lines = ['AUTHORIZATION', 'aUtHoRiZaTiOn'].map((name) => `${name}: Bearer ${token}\r\n`).join('');
+        assert.match(await rawRequest(`GET /protected HTTP/1.1\r\nHost: 127.0.0.1\r\n${lines}Connection: close\r\n\r\n`), /^HTTP\/1\.1 400 [^]*More than one Authorization header/);
+        // Other headers of the same name length (13 characters) are not mistaken for it.
+        const res = await callRaw('/protected', { authorization: `Bearer ${token}`, 'cache-control': ['no-cache', 'no-store'], 'if-none-match': '"x"' });
+        assert.equal(res.status, 200);
       });
 
       test('another scheme next to a query token is not a second method: the query token is used', async () => {

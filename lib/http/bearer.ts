@@ -2,8 +2,11 @@ import { invalidRequest } from './auth-error.js';
 
 /** Where a request may carry an access token (RFC 6750 §2). `undefined` means "not sent". */
 export interface TokenSources {
-  /** The `Authorization` header value. */
-  header: string | undefined;
+  /**
+   * The `Authorization` header value; every value when the request repeated the header (a
+   * malformed request: see node-headers.ts).
+   */
+  header: string | readonly string[] | undefined;
   /** The `access_token` query parameter, as the framework parsed it (string, array, ...). */
   query: unknown;
   /** The `access_token` member of an `application/x-www-form-urlencoded` body. */
@@ -25,12 +28,13 @@ const OTHER_SCHEME = /^(?!Bearer(?: |$))[!#$%&'*+\-^_`|~0-9A-Za-z]+(?: |$)/i;
 /**
  * The token the request carries, `undefined` when it carries none (an `Authorization` header
  * of another scheme carries none).
- * Throws a 400 `invalid_request` AuthHttpError for a malformed header or parameter, and when
- * the token is sent more than one way (RFC 6750 §2: clients MUST NOT; answering with one of
- * them would pick a winner the client did not choose).
+ * Throws a 400 `invalid_request` AuthHttpError for a malformed header or parameter, a repeated
+ * `Authorization` header, and when the token is sent more than one way (RFC 6750 §2: clients
+ * MUST NOT; answering with one of them would pick a winner the client did not choose).
  */
 export function extractBearer(sources: TokenSources, realm: string): string | undefined {
   const { query, body } = sources;
+  if (typeof sources.header === 'object') throw invalidRequest(realm, 'More than one Authorization header');
   const header = sources.header !== undefined && OTHER_SCHEME.test(sources.header) ? undefined : sources.header;
   const sent = (header !== undefined ? 1 : 0) + (query !== undefined ? 1 : 0) + (body !== undefined ? 1 : 0);
   if (sent > 1) throw invalidRequest(realm, 'More than one method used to send the access token');
@@ -48,7 +52,7 @@ export function extractBearer(sources: TokenSources, realm: string): string | un
  */
 export function headerCandidate(sources: TokenSources): string | undefined {
   const { header, query, body } = sources;
-  if (header === undefined || query !== undefined || body !== undefined) return undefined;
+  if (typeof header !== 'string' || query !== undefined || body !== undefined) return undefined;
   return BEARER_PREFIX.test(header) ? header.slice(7) : undefined;
 }
 
