@@ -160,6 +160,13 @@ export function bearerConformance(name, mod, serve) {
         // Header names are case-insensitive: a raw request whose two lines differ only in case.
         const lines = ['AUTHORIZATION', 'aUtHoRiZaTiOn'].map((name) => `${name}: Bearer ${token}\r\n`).join('');
         assert.match(await rawRequest(`GET /protected HTTP/1.1\r\nHost: 127.0.0.1\r\n${lines}Connection: close\r\n\r\n`), /^HTTP\/1\.1 400 [^]*More than one Authorization header/);
+        // One line holding another scheme's credentials and a Bearer one: what Web Headers make
+        // of two lines (Hono on Bun, Deno, workers), or a client sending both at once.
+        for (const value of [`Basic dXNlcjpwYXNz, Bearer ${token}`, `Digest username="a", nonce="b",bearer ${token}`]) {
+          for (const path of ['/protected', '/optional']) {
+            await expectError(await call(path, { headers: { authorization: value } }), 400, repeated, 'invalid_request');
+          }
+        }
         // Other headers of the same name length (13 characters) are not mistaken for it.
         const res = await callRaw('/protected', { authorization: `Bearer ${token}`, 'cache-control': ['no-cache', 'no-store'], 'if-none-match': '"x"' });
         assert.equal(res.status, 200);

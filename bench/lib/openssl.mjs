@@ -14,6 +14,7 @@ export const ISSUE_SHARE_OF_OPENSSL = 100_000 / 142_000;
  */
 export function opensslRsaVerifyLimit(seconds, processes) {
   const args = ['speed', '-seconds', String(Math.max(1, Math.round(seconds))), '-multi', String(processes), 'rsa2048'];
+  const command = `openssl ${args.join(' ')}`;
   return new Promise((resolve) => {
     let out = '';
     let child;
@@ -27,14 +28,34 @@ export function opensslRsaVerifyLimit(seconds, processes) {
     child.stdout.on('data', (chunk) => (out += chunk));
     child.on('error', (e) => resolve({ error: `openssl: ${e.message}` }));
     child.on('close', (code) => {
-      // The summary line: "rsa 2048 bits <sign s> <verify s> <sign/s> <verify/s>".
-      const rows = [...out.matchAll(/^rsa\s+2048 bits\s+\S+\s+\S+\s+[\d.]+\s+([\d.]+)\s*$/gm)];
-      const verifies = rows.length ? Number(rows.at(-1)[1]) : NaN;
-      if (code !== 0 || !(verifies > 0)) {
-        resolve({ error: `openssl ${args.join(' ')} exited with ${code} and no rsa2048 verify rate` });
+      const verifies = rsa2048VerifiesPerSecond(out);
+      if (code !== 0 || verifies === undefined) {
+        resolve({ error: `${command} exited with ${code} and no rsa2048 verify rate` });
         return;
       }
-      resolve({ opsPerSec: verifies, processUsPerOp: (processes * 1e6) / verifies, mainUsPerOp: null, command: `openssl ${args.join(' ')}` });
+      resolve({ opsPerSec: verifies, processUsPerOp: (processes * 1e6) / verifies, mainUsPerOp: null, command });
     });
   });
+}
+
+/**
+ * The rsa2048 verify/s figure of `openssl speed` output, or undefined. The column is found by
+ * its heading, because the layout changed: OpenSSL 3.0/3.1 print
+ * `sign verify sign/s verify/s`, 3.2 and later `sign verify encrypt decrypt sign/s verify/s
+ * encr./s decr./s`; each row has one value per heading after `rsa 2048 bits`.
+ */
+export function rsa2048VerifiesPerSecond(output) {
+  let columns;
+  let rate;
+  for (const line of output.split('\n')) {
+    const words = line.trim().split(/\s+/);
+    if (words.includes('verify/s')) columns = words;
+    else if (columns && words[0] === 'rsa' && words[1] === '2048' && words[2] === 'bits') {
+      const values = words.slice(3);
+      const value = Number(values[columns.indexOf('verify/s')]);
+      // The last such row is the summary (with -multi, over every process).
+      if (values.length === columns.length && value > 0) rate = value;
+    }
+  }
+  return rate;
 }

@@ -24,6 +24,12 @@ const BEARER_PREFIX = /^Bearer /i;
 // with a dot is no scheme in use but a bare JWT sent without `Bearer `: that client bug stays
 // a 400, even on optional routes.
 const OTHER_SCHEME = /^(?!Bearer(?: |$))[!#$%&'*+\-^_`|~0-9A-Za-z]+(?: |$)/i;
+// Web Headers (Hono on Bun, Deno, workers) join repeated header lines with ", ", and a client
+// may put two credentials on one line: another scheme's credentials followed by a Bearer one.
+// No credentials of another scheme contain ", Bearer " (auth-params are name=value), so this
+// is two headers' worth, as malformed as repeated lines (a "Bearer ..., ..." value already
+// fails the Bearer syntax).
+const JOINED_BEARER = /,[ \t]*Bearer(?:[ \t]|$)/i;
 
 /**
  * The token the request carries, `undefined` when it carries none (an `Authorization` header
@@ -35,7 +41,9 @@ const OTHER_SCHEME = /^(?!Bearer(?: |$))[!#$%&'*+\-^_`|~0-9A-Za-z]+(?: |$)/i;
 export function extractBearer(sources: TokenSources, realm: string): string | undefined {
   const { query, body } = sources;
   if (typeof sources.header === 'object') throw invalidRequest(realm, 'More than one Authorization header');
-  const header = sources.header !== undefined && OTHER_SCHEME.test(sources.header) ? undefined : sources.header;
+  const otherScheme = sources.header !== undefined && OTHER_SCHEME.test(sources.header);
+  if (otherScheme && JOINED_BEARER.test(sources.header!)) throw invalidRequest(realm, 'More than one Authorization header');
+  const header = otherScheme ? undefined : sources.header;
   const sent = (header !== undefined ? 1 : 0) + (query !== undefined ? 1 : 0) + (body !== undefined ? 1 : 0);
   if (sent > 1) throw invalidRequest(realm, 'More than one method used to send the access token');
   if (header !== undefined) return fromHeader(header, realm);

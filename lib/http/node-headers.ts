@@ -6,8 +6,8 @@
  * Authorization lines there and silently drops the rest. Authorization is a singleton field
  * (RFC 9110 §5.3), so a request that repeats it is malformed, and picking one would let this
  * server and a proxy in front of it each act on a different credential. Web `Headers` (Hono
- * on Bun, Deno, workers) join repeated lines with ", ", which the bearer parser already
- * refuses; this makes Node answer the same way.
+ * on Bun, Deno, workers) join repeated lines with ", ", which the bearer parser refuses as
+ * well (see JOINED_BEARER in bearer.ts); this makes Node answer the same way.
  */
 
 /**
