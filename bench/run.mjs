@@ -429,7 +429,7 @@ function targets(r) {
     const share = (x, digits = 0) => `${(100 * x).toFixed(digits)}%`;
     const nocache = roundRatios('ours-distinct-nocache', 'openssl-limit');
     row(`the same, scaled to this machine: distinct tokens >= ${share(ISSUE_SHARE_OF_OPENSSL, 1)} of OpenSSL's own RSA limit (100k of its 142k on the REFERENCE machine)`,
-      `${share(median(scaled), 1)} (median of rounds ${scaled.map(share).join(', ')}; OpenSSL's best round ${fmtInt(limit)}/s on ${r.machine.nproc} cores; cache off ${nocache.length ? share(median(nocache)) : '-'}); 100k/s would be ${share(100_000 / limit)} of it`,
+      `${share(median(scaled), 1)} (median of rounds ${scaled.map((x) => share(x)).join(', ')}; OpenSSL's best round ${fmtInt(limit)}/s on ${r.machine.nproc} cores; cache off ${nocache.length ? share(median(nocache)) : '-'}); 100k/s would be ${share(100_000 / limit)} of it`,
       median(scaled) >= ISSUE_SHARE_OF_OPENSSL);
   }
   const main = m['ours-distinct']?.mainUsPerOp;
