@@ -321,8 +321,8 @@ function fmtInt(n) {
 function mb(n) {
   return (n / 1048576).toFixed(1);
 }
-function pct(x) {
-  return x === null || x === undefined ? '?' : `${(100 * x).toFixed(0)}%`;
+function pct(x, digits = 0) {
+  return x === null || x === undefined ? '?' : `${(100 * x).toFixed(digits)}%`;
 }
 function ratio(ours, theirs) {
   return ours && theirs ? `${(ours / theirs).toFixed(2)}x` : '-';
@@ -426,10 +426,9 @@ function targets(r) {
   const scaled = roundRatios('ours-distinct', 'openssl-limit');
   if (scaled.length) {
     const limit = m['openssl-limit'].opsPerSec;
-    const share = (x, digits = 0) => `${(100 * x).toFixed(digits)}%`;
     const nocache = roundRatios('ours-distinct-nocache', 'openssl-limit');
-    row(`the same, scaled to this machine: distinct tokens >= ${share(ISSUE_SHARE_OF_OPENSSL, 1)} of OpenSSL's own RSA limit (100k of its 142k on the REFERENCE machine)`,
-      `${share(median(scaled), 1)} (median of rounds ${scaled.map((x) => share(x)).join(', ')}; OpenSSL's best round ${fmtInt(limit)}/s on ${r.machine.nproc} cores; cache off ${nocache.length ? share(median(nocache)) : '-'}); 100k/s would be ${share(100_000 / limit)} of it`,
+    row(`the same, scaled to this machine: distinct tokens >= ${pct(ISSUE_SHARE_OF_OPENSSL, 1)} of OpenSSL's own RSA limit (100k of its 142k on the REFERENCE machine)`,
+      `${pct(median(scaled), 1)} (median of rounds ${scaled.map((x) => pct(x)).join(', ')}; OpenSSL's best round ${fmtInt(limit)}/s on ${r.machine.nproc} cores; cache off ${nocache.length ? pct(median(nocache)) : '-'}); 100k/s would be ${pct(100_000 / limit)} of it`,
       median(scaled) >= ISSUE_SHARE_OF_OPENSSL);
   }
   const main = m['ours-distinct']?.mainUsPerOp;

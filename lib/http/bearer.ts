@@ -39,11 +39,11 @@ const JOINED_BEARER = /,[ \t]*Bearer(?:[ \t]|$)/i;
  * MUST NOT; answering with one of them would pick a winner the client did not choose).
  */
 export function extractBearer(sources: TokenSources, realm: string): string | undefined {
-  const { query, body } = sources;
-  if (typeof sources.header === 'object') throw invalidRequest(realm, 'More than one Authorization header');
-  const otherScheme = sources.header !== undefined && OTHER_SCHEME.test(sources.header);
-  if (otherScheme && JOINED_BEARER.test(sources.header!)) throw invalidRequest(realm, 'More than one Authorization header');
-  const header = otherScheme ? undefined : sources.header;
+  const { header: value, query, body } = sources;
+  const otherScheme = typeof value === 'string' && OTHER_SCHEME.test(value);
+  // Repeated lines (an array), or joined into one by Web Headers.
+  if (typeof value === 'object' || (otherScheme && JOINED_BEARER.test(value))) throw invalidRequest(realm, 'More than one Authorization header');
+  const header = otherScheme ? undefined : value;
   const sent = (header !== undefined ? 1 : 0) + (query !== undefined ? 1 : 0) + (body !== undefined ? 1 : 0);
   if (sent > 1) throw invalidRequest(realm, 'More than one method used to send the access token');
   if (header !== undefined) return fromHeader(header, realm);
