@@ -169,6 +169,8 @@ async function mastra(mode) {
   return listenHono(serve, app);
 }
 
+// Any mode not named above (`none`, and `twin`: a second no-auth server for the A/A control)
+// serves the route with no auth at all.
 const [framework, ...rest] = kind.split('-');
 const mode = rest.join('-');
 const start = { hono, express, mastra }[framework];
