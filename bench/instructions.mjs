@@ -18,10 +18,10 @@
 // use half of that; BENCH_INSTR_WARMUP (2000) verifies first; BENCH_INSTR_CASES (a comma list
 // of case names) counts only those, e.g. to compare two builds of the addon through
 // NAPI_RS_NATIVE_LIBRARY_PATH. Results: stdout, and bench/results/instructions.md for a full run.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { callgrindArgs, requireValgrind, runToEnd, threadTotals } from './lib/callgrind.mjs';
 import { envNumber, machine, require, ROOT } from './lib/common.mjs';
 import { mintTokenSet } from './lib/tokens.mjs';
 
@@ -41,11 +41,7 @@ const CASES = [
   ['fastjwt-distinct', 'fast-jwt sync, cache off, distinct tokens', true],
 ];
 
-const probe = spawnSync('valgrind', ['--version'], { encoding: 'utf8' });
-if (probe.status !== 0) {
-  console.error('valgrind is not installed (Debian: apt-get install valgrind)');
-  process.exit(1);
-}
+requireValgrind();
 
 const { startLocalIssuer } = require('./dist/testing/index.js');
 const issuer = await startLocalIssuer();
@@ -54,44 +50,19 @@ const tokensFile = join(work, 'tokens.json');
 const distinctNeeded = Math.ceil(N2 / DISTINCT_SHARE) + WARMUP;
 writeFileSync(tokensFile, JSON.stringify(mintTokenSet(issuer, distinctNeeded)));
 
-/** Runs a child to its end without blocking this process (it serves the child's JWKS). */
-function run(command, args, options) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
 /** Instructions on the JS thread (callgrind's thread 1) and on all other threads, for n verifies. */
 async function count(name, n) {
   const dir = join(work, `${name}-${n}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const args = [
-    '--tool=callgrind', '--separate-threads=yes', '--fair-sched=yes', `--callgrind-out-file=${dir}/out.%p`,
-    process.execPath, '--single-threaded', join(ROOT, 'bench', 'micro.mjs'), name,
-  ];
+  const args = [...callgrindArgs(dir), process.execPath, '--single-threaded', join(ROOT, 'bench', 'micro.mjs'), name];
   const env = { ...process.env, BENCH_TOKENS_FILE: tokensFile, BENCH_COUNT: String(n), BENCH_COUNT_WARMUP: String(WARMUP), BENCH_INFLIGHT: '1' };
-  const result = await run('valgrind', args, { cwd: ROOT, env });
+  const result = await runToEnd('valgrind', args, { cwd: ROOT, env });
   const reported = /"ops":(\d+)/.exec(result.stdout);
   if (result.status !== 0 || !reported || Number(reported[1]) !== n) {
     throw new Error(`${name} x${n} under valgrind failed (exit ${result.status}): ${result.stderr.split('\n').slice(-8).join(' | ')}`);
   }
-  let js = 0;
-  let other = 0;
-  for (const file of readdirSync(dir)) {
-    const thread = /-(\d+)$/.exec(file);
-    const summary = /^summary: (\d+)$/m.exec(readFileSync(join(dir, file), 'utf8'));
-    if (!summary) continue;
-    if (!thread || thread[1] === '01') js += Number(summary[1]);
-    else other += Number(summary[1]);
-  }
-  return { js, other };
+  return threadTotals(dir);
 }
 
 const only = process.env.BENCH_INSTR_CASES?.split(',').map((s) => s.trim()).filter(Boolean);

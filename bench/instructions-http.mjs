@@ -1,0 +1,176 @@
+// `npm run bench:instructions:http`: user-space instructions per HTTP request of each server,
+// counted by callgrind, for the HTTP share targets (ours as a share of the no-auth ceiling).
+//
+// Why: over the network on this 2-core VM, one run's share is good to about ±15 % (the A/A
+// control of `npm run bench`: an identical second no-auth server measures 94-118 % of the
+// first), because the same work costs twice as much CPU in some seconds as in others.
+// Instruction counts do not move with the machine: they say what each server's code costs.
+//
+// How: each server (bench/server.mjs) runs under `valgrind --tool=callgrind` with V8
+// --single-threaded (no concurrent compiler or GC threads: their work lands on the counted
+// thread). A client in this process keeps 50 keep-alive requests in flight, as `npm run bench`
+// does, so the server is saturated and finds several requests per wake-up. After a warm-up
+// (instruction counts per request fall for the first few thousand requests, as V8 tiers up
+// and sizes its heap), callgrind's counters are zeroed, then dumped after each of a few
+// equal windows. Reported: all windows' instructions over all their requests, since garbage
+// collection is part of what a request costs but lands in one window or another (on Express,
+// a 1,000-request window with a full mark-compact counted up to 20 % more); the windows'
+// range beside it.
+//
+// What it does not count: the kernel. Each request's TCP work in the kernel is about the same
+// for every server, so adding it would raise every share: the shares here are lower bounds
+// of what a CPU-bound server would show. Nor time: instructions differ in cost (cache misses,
+// syscalls), and valgrind emulates a CPU without some instruction-set extensions.
+//
+// Environment: BENCH_INSTR_HTTP_WARMUP (5000 requests), BENCH_INSTR_HTTP_WINDOW (1000
+// requests), BENCH_INSTR_HTTP_WINDOWS (4), BENCH_INSTR_HTTP_CASES (comma list of kinds),
+// BENCH_INSTR_HTTP_KEEP=1 keeps the callgrind files (one per window and thread) for
+// `callgrind_annotate`. Results: stdout, and bench/results/instructions-http.md for a full run.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { callgrindArgs, requireValgrind, threadTotals } from './lib/callgrind.mjs';
+import { envNumber, machine, require, ROOT } from './lib/common.mjs';
+import { mintTokenSet } from './lib/tokens.mjs';
+
+const WARMUP = envNumber('BENCH_INSTR_HTTP_WARMUP', 5000);
+const WINDOW = Math.max(1, envNumber('BENCH_INSTR_HTTP_WINDOW', 1000));
+const WINDOWS = Math.max(1, envNumber('BENCH_INSTR_HTTP_WINDOWS', 4));
+const IN_FLIGHT = 50;
+const CASES = [
+  // [kind (bench/server.mjs), label, verifies tokens?]
+  ['hono-none', 'Hono, no auth (ceiling)', false],
+  ['hono-floor', 'Hono + `(c, next) => next()` (control)', false],
+  ['hono-ours', 'Hono + auth0-native auth(), repeated token', true],
+  ['express-none', 'Express 5, no auth (ceiling)', false],
+  ['express-floor', 'Express 5 + `(req, res, next) => next()` (control)', false],
+  ['express-ours', 'Express 5 + auth0-native auth(), repeated token', true],
+];
+const TARGETS = { hono: 0.8, express: 0.9 };
+
+requireValgrind();
+const only = process.env.BENCH_INSTR_HTTP_CASES?.split(',').map((s) => s.trim()).filter(Boolean);
+const unknown = only?.filter((kind) => !CASES.some(([c]) => c === kind)) ?? [];
+if (unknown.length) throw new Error(`unknown BENCH_INSTR_HTTP_CASES: ${unknown.join(', ')}; kinds: ${CASES.map(([c]) => c).join(', ')}`);
+
+const { startLocalIssuer } = require('./dist/testing/index.js');
+const issuer = await startLocalIssuer();
+const set = mintTokenSet(issuer, 1);
+const work = mkdtempSync(join(tmpdir(), 'auth0-native-instr-http-'));
+
+/** Sends `n` GETs with IN_FLIGHT in flight on keep-alive connections; resolves with the statuses seen. */
+async function load(target, n, token = set.repeated) {
+  const statuses = new Map();
+  let started = 0;
+  const one = () =>
+    new Promise((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port: target.port, path: target.path, agent: target.agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+          resolve();
+        });
+      });
+      req.on('error', reject);
+    });
+  const lane = async () => {
+    while (started < n) {
+      started++;
+      await one();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, n) }, lane));
+  return statuses;
+}
+
+function expectAll(statuses, n, status, what) {
+  if (statuses.get(status) !== n) throw new Error(`${what}: expected ${n} x ${status}, got ${JSON.stringify([...statuses])}`);
+}
+
+/** JS-thread and other-thread instructions per request in each window, for one server kind. */
+async function count(kind, verifies) {
+  const dir = join(work, kind);
+  mkdirSync(dir, { recursive: true });
+  const env = { ...process.env, BENCH_ISSUER: set.issuer, BENCH_JWKS_URI: set.jwksUri, BENCH_AUDIENCE: set.audience };
+  const args = [...callgrindArgs(dir), process.execPath, '--single-threaded', join(ROOT, 'bench', 'server.mjs'), kind];
+  const child = spawn('valgrind', args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    const message = await Promise.race([
+      new Promise((resolve) => child.once('message', resolve)),
+      exited.then((code) => Promise.reject(new Error(`${kind} exited with ${code} under valgrind: ${stderr.split('\n').slice(-6).join(' | ')}`))),
+    ]);
+    const target = { port: message.port, path: message.path, agent: new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT }) };
+    if (verifies) {
+      for (const [what, token] of Object.entries(set.bad)) expectAll(await load(target, 1, token), 1, 401, `${kind}, ${what} token`);
+    }
+    expectAll(await load(target, WARMUP), WARMUP, 200, `${kind} warm-up`);
+    const control = (command) => execFileSync('callgrind_control', [command, String(child.pid)], { stdio: 'ignore' });
+    control('-z');
+    const windows = [];
+    for (let w = 1; w <= WINDOWS; w++) {
+      expectAll(await load(target, WINDOW), WINDOW, 200, `${kind} window ${w}`);
+      control('-d');
+      // Dump w writes out.<pid>.<w>-<thread>: counts since the previous dump (or the zeroing).
+      const totals = threadTotals(dir, (file) => new RegExp(`\\.${w}-\\d+$`).test(file));
+      windows.push({ js: totals.js / WINDOW, other: totals.other / WINDOW });
+    }
+    target.agent.destroy();
+    return windows;
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.send('exit');
+    await exited;
+  }
+}
+
+const rows = [];
+for (const [kind, label, verifies] of CASES.filter(([c]) => !only || only.includes(c))) {
+  console.error(`counting ${kind} (${WARMUP} requests of warm-up, then ${WINDOWS} windows of ${WINDOW}) under callgrind...`);
+  const windows = await count(kind, verifies);
+  const js = windows.map((w) => w.js);
+  const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length; // equal windows
+  rows.push({ kind, label, js: mean(js), min: Math.min(...js), max: Math.max(...js), other: mean(windows.map((w) => w.other)) });
+  console.error(`  ${kind}: ${js.map((x) => Math.round(x)).join(', ')} JS-thread instructions per request`);
+}
+await issuer.close();
+if (process.env.BENCH_INSTR_HTTP_KEEP === '1') console.error(`callgrind files kept in ${work}`);
+else rmSync(work, { recursive: true, force: true });
+
+const byKind = Object.fromEntries(rows.map((r) => [r.kind, r]));
+const share = (kind) => {
+  const ceiling = byKind[`${kind.split('-')[0]}-none`];
+  return ceiling && byKind[kind] ? ceiling.js / byKind[kind].js : null;
+};
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const pct = (x) => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
+const env = machine();
+const lines = [
+  `## User-space instructions per HTTP request (callgrind, ${new Date().toISOString().slice(0, 10)})`,
+  '',
+  `Machine: ${env.nproc} CPUs, ${env.cpu}, Node ${env.node}. Each server under callgrind, V8 --single-threaded, ${IN_FLIGHT} requests in flight on keep-alive connections; ` +
+    `${fmt(WARMUP)} requests of warm-up, then ${WINDOWS} windows of ${fmt(WINDOW)} requests: instructions over all of them per request, with the windows' range. The kernel is not counted (see bench/instructions-http.mjs).`,
+  '"share of ceiling" = the no-auth server\'s instructions per request divided by this row\'s: what this server\'s throughput would be, as a share of the ceiling\'s, if instructions were all a request cost.',
+  '',
+  '| server | JS-thread instructions / request (range) | share of ceiling | other threads / request |',
+  '|---|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.label} | ${fmt(r.js)} (${fmt(r.min)}-${fmt(r.max)}) | ${r.kind.endsWith('-none') ? '(ceiling)' : pct(share(r.kind))} | ${fmt(r.other)} |`),
+  '',
+];
+for (const [framework, target] of Object.entries(TARGETS)) {
+  const ours = share(`${framework}-ours`);
+  if (ours === null) continue;
+  const floor = share(`${framework}-floor`);
+  lines.push(`- ${framework}: ours (repeated token) at ${pct(ours)} of the ceiling by instruction count (target ${pct(target)}: ${ours >= target ? 'met' : '**missed**'})` +
+    `${floor === null ? '' : `; \`next()\` alone ${pct(floor)}, so ours is ${pct(ours / floor)} of that floor`}.`);
+}
+lines.push('');
+const text = lines.join('\n');
+console.log(text);
+if (!only) {
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', 'instructions-http.md'), text);
+}
