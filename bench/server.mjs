@@ -169,13 +169,21 @@ async function mastra(mode) {
   return listenHono(serve, app);
 }
 
-// Any mode not named above (`none`, and `twin`: a second no-auth server for the A/A control)
-// serves the route with no auth at all.
+// `none` and `twin` (a second no-auth server, for the A/A control) fall through every branch
+// above: no auth at all. Anything else not listed is a typo, not a no-auth server.
+const MODES = {
+  hono: ['none', 'twin', 'ours', 'ours-nocache', 'jose', 'floor', 'noop'],
+  express: ['none', 'twin', 'ours', 'bearer', 'floor', 'noop'],
+  mastra: ['none', 'ours', 'percall', 'floor'],
+};
 const [framework, ...rest] = kind.split('-');
 const mode = rest.join('-');
 const start = { hono, express, mastra }[framework];
-if (!start) throw new Error(`unknown server kind ${kind}`);
+if (!start || !MODES[framework].includes(mode)) throw new Error(`unknown server kind ${kind}`);
 const port = await start(mode);
+
+// The runner may die without sending 'exit' (a crash, Ctrl-C): never outlive it.
+process.on('disconnect', () => process.exit(0));
 
 process.on('message', (message) => {
   if (message === 'mark') {
