@@ -138,10 +138,15 @@ async function count(kind, verifies) {
   }
 }
 
-/** callgrind_control exits 0 even when it reached no callgrind run: its output tells. */
+/**
+ * callgrind_control exits 0 even when it reached no callgrind run; on success it prints
+ * "PID <pid>: <command line>" and "OK." (its progress goes to stderr).
+ */
 function callgrindControl(command, pid) {
-  const output = execFileSync('callgrind_control', [command, String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (!/sending command/.test(output)) throw new Error(`callgrind_control ${command} ${pid} reached no callgrind run: ${output.trim()}`);
+  const output = execFileSync('callgrind_control', [command, String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  if (!output.includes(`PID ${pid}:`) || !/^\s*OK\.\s*$/m.test(output)) {
+    throw new Error(`callgrind_control ${command} ${pid} reached no callgrind run: ${output.trim()}`);
+  }
 }
 
 /**
