@@ -268,7 +268,7 @@ async function sanityHttp(url, kind) {
   }
 }
 
-// A framework's servers all run at once (idle ones cost nothing) and its runs interleave: each
+// A framework's servers all run at once (an idle one waits in epoll) and its runs interleave: each
 // round runs every server and mode once, in reverse order every other round. So the two runs
 // of a pair (ours and its ceiling) are seconds apart in every round and neither always goes
 // first: the VM's drift over minutes hits both alike (a fresh process per round put them half
