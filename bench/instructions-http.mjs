@@ -34,6 +34,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callgrindArgs, requireValgrind, threadTotals } from './lib/callgrind.mjs';
+import { ask, stopChild } from './lib/children.mjs';
 import { envNumber, machine, require, ROOT } from './lib/common.mjs';
 import { HTTP_SHARE_TARGETS } from './lib/targets.mjs';
 import { mintTokenSet } from './lib/tokens.mjs';
@@ -105,15 +106,11 @@ async function count(kind, verifies) {
   const child = spawn('valgrind', args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
   const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
-  let timer;
   try {
-    const message = await Promise.race([
-      new Promise((resolve) => child.once('message', resolve)),
-      exited.then((code) => Promise.reject(new Error(`${kind} exited with ${code} under valgrind: ${stderr.split('\n').slice(-6).join(' | ')}`))),
-      new Promise((resolve, reject) => (timer = setTimeout(() => reject(new Error(`${kind} did not start within ${START_MS / 1000} s under valgrind`)), START_MS))),
-    ]);
+    const message = await ask(child, null, `${kind} under valgrind`, START_MS).catch((e) => {
+      throw new Error(`${e.message}: ${stderr.split('\n').slice(-6).join(' | ')}`);
+    });
     const target = { port: message.port, path: message.path, agent };
     if (verifies) {
       for (const [what, token] of Object.entries(set.bad)) expectAll(await load(target, 1, token), 1, 401, `${kind}, ${what} token`);
@@ -128,16 +125,9 @@ async function count(kind, verifies) {
     }
     return windows;
   } finally {
-    clearTimeout(timer);
     agent.destroy();
-    if (child.exitCode === null && child.signalCode === null) {
-      if (child.connected) child.send('exit', () => {});
-      else child.kill('SIGKILL');
-    }
     // Writing the final dump takes valgrind a few seconds; a server that ignores 'exit' does not get forever.
-    const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    await exited;
-    clearTimeout(kill);
+    await stopChild(child, 60_000);
   }
 }
 

@@ -22,6 +22,7 @@ import { fork } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ask, stopChild } from './lib/children.mjs';
 import { envNumber, machine, machineBusy, require, ROOT, versions } from './lib/common.mjs';
 import { ISSUE_SHARE_OF_OPENSSL, opensslRsaVerifyLimit } from './lib/openssl.mjs';
 import { HTTP_SHARE_TARGETS } from './lib/targets.mjs';
@@ -83,34 +84,6 @@ const MARK_MS = 30_000;
 function runChild(script, args, { execArgv = [], keep = false } = {}) {
   const child = fork(join(BENCH, script), args, { cwd: ROOT, env: childEnv, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return ask(child, null, `${script} ${args.join(' ')}`, CHILD_REPORT_MS).then((m) => (keep ? { child, message: m } : m));
-}
-
-/**
- * Sends `message` to a child (null: nothing, just wait) and resolves with its next IPC
- * message. Rejects, never hangs, when the child is gone, dies first or stays silent; a
- * silent child is killed so that it cannot outlive the run.
- */
-function ask(child, message, what, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const done = (error, answer) => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (error) reject(error);
-      else resolve(answer);
-    };
-    const onMessage = (m) => done(null, m);
-    const onExit = (code, signal) => done(new Error(`${what} exited (${signal ?? code}) before answering`));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      done(new Error(`${what} did not answer within ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-    if (message === null) return;
-    if (!child.connected) return done(new Error(`${what} is gone`));
-    child.send(message, (error) => error && done(error));
-  });
 }
 
 // ---------------------------------------------------------------- micro
@@ -372,16 +345,6 @@ async function settled(server) {
     await new Promise((r) => setTimeout(r, 100));
     if (issuer.jwksRequests === count) return;
   }
-}
-
-/** Asks a child to exit; kills it if it has not within 5 s. */
-function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  const exited = new Promise((r) => child.once('exit', r));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  if (child.connected) child.send('exit', () => {});
-  else child.kill('SIGKILL');
-  return exited.finally(() => clearTimeout(timer));
 }
 
 await issuer.close();
