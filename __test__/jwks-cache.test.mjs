@@ -44,6 +44,22 @@ test('key rotation: a new kid is picked up with one refetch', () =>
     assert.equal(verifier.stats().keys, 2);
   }));
 
+test('concurrent unknown-kid misses: one refetch, counted once', () =>
+  withIssuer(async (issuer) => {
+    const verifier = new Auth0Verifier({ ...issuer.verifierOptions(), jwksCooldown: 0, tokenCacheSize: 0 });
+    await verifier.verify(issuer.mintUser());
+    issuer.rotate();
+    const tokens = Array.from({ length: 50 }, (_, i) => issuer.mintUser({ sub: `rotated-${i}` }));
+    const claims = await Promise.all(tokens.map((t) => verifier.verify(t)));
+    assert.equal(claims[49].sub, 'rotated-49');
+    assert.equal(issuer.jwksRequests, 2);
+    // The 49 that waited for the one fetch made none: stats count fetches, not waiters.
+    assert.deepEqual(
+      { fetches: verifier.stats().jwksFetches, refetches: verifier.stats().jwksRefetches },
+      { fetches: 2, refetches: 1 },
+    );
+  }));
+
 test('cooldown blocks refetches, then allows one', () =>
   withIssuer(async (issuer) => {
     const verifier = new Auth0Verifier({ ...issuer.verifierOptions(), jwksCooldown: 1500 });
@@ -187,6 +203,29 @@ test('stale keys are bounded by jwksMaxStale', () =>
     issuer.setFault({ kind: 'down' });
     await sleep(250);
     await rejectsWith(verifier.verify(issuer.mintUser()), 'ERR_JWKS_UNAVAILABLE', 503);
+  }));
+
+test('keys that age out within the cooldown of a successful fetch are fetched again, not reported unavailable', () =>
+  withIssuer(async (issuer) => {
+    // max age + max stale (300 ms) is shorter than the cooldown (60 s): only a failed fetch
+    // may hold the next one back, or a healthy issuer would look down for the rest of it.
+    const verifier = new Auth0Verifier({
+      ...issuer.verifierOptions(),
+      jwksCacheMaxAge: 300,
+      jwksMaxStale: 0,
+      jwksCooldown: 60_000,
+      tokenCacheSize: 0,
+    });
+    await verifier.verify(issuer.mintUser());
+    await sleep(400);
+    assert.equal((await verifier.verify(issuer.mintUser({ sub: 'later' }))).sub, 'later');
+    assert.equal(issuer.jwksRequests, 2);
+    // A failed fetch does hold the next one back for the cooldown: the issuer is protected.
+    issuer.setFault({ kind: 'down' });
+    await sleep(400);
+    await rejectsWith(verifier.verify(issuer.mintUser()), 'ERR_JWKS_UNAVAILABLE', 503);
+    await rejectsWith(verifier.verify(issuer.mintUser()), 'ERR_JWKS_UNAVAILABLE', 503);
+    assert.equal(issuer.jwksRequests, 3);
   }));
 
 test('a key removed from the JWKS stops verifying after the next refresh', () =>

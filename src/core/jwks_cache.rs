@@ -33,6 +33,17 @@ pub enum CachedKey {
     Gone,
 }
 
+/// Why a fetch is attempted: only unknown-`kid` fetches count as refetches in `stats()`.
+#[derive(Clone, Copy, PartialEq)]
+enum Cause {
+    /// A token's `kid` is not among usable keys.
+    UnknownKid,
+    /// No usable keys at all (first use, or they aged past max stale).
+    NoUsableKeys,
+    /// The keys are past their freshness; a routine refresh.
+    Refresh,
+}
+
 pub struct JwksCache {
     config: JwksConfig,
     client: reqwest::Client,
@@ -148,15 +159,15 @@ impl JwksCache {
                 }
                 KeyLookup::WrongType => return Err(wrong_type()),
                 KeyLookup::Missing if cooling || kid.is_none() => return Err(key_not_found(kid)),
-                KeyLookup::Missing => {
-                    bump(&self.stats.jwks_refetches);
-                    self.fetch_once(attempts).await;
-                }
+                KeyLookup::Missing => self.fetch_once(attempts, Cause::UnknownKid).await,
             }
-        } else if cooling {
+        } else if failing {
+            // Only a failed attempt blocks this fetch: keys that aged out after a successful
+            // fetch within the cooldown (max age + max stale < cooldown) must be refetched,
+            // or a healthy issuer would be reported unavailable until the cooldown ends.
             return Err(self.unavailable());
         } else {
-            self.fetch_once(attempts).await;
+            self.fetch_once(attempts, Cause::NoUsableKeys).await;
         }
 
         let s = self.read();
@@ -188,18 +199,22 @@ impl JwksCache {
         }
         let this = self.clone();
         tokio::spawn(async move {
-            this.fetch_once(attempts).await;
+            this.fetch_once(attempts, Cause::Refresh).await;
             this.background_refresh.store(false, Ordering::Release);
         });
     }
 
-    /// Fetches unless another caller already made an attempt since we read `seen_attempts`.
-    async fn fetch_once(&self, seen_attempts: u64) {
+    /// Fetches unless another caller already made an attempt since we read `seen_attempts`
+    /// (then this caller only waited for it, and counts as no fetch).
+    async fn fetch_once(&self, seen_attempts: u64, cause: Cause) {
         let _guard = self.fetch_lock.lock().await;
         if self.read().attempts != seen_attempts {
             return;
         }
         bump(&self.stats.jwks_fetches);
+        if cause == Cause::UnknownKid {
+            bump(&self.stats.jwks_refetches);
+        }
         let result = self.fetch().await;
         let now = Instant::now();
         let mut s = self.state.write().unwrap_or_else(|e| e.into_inner());
