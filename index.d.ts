@@ -97,14 +97,16 @@ export declare class Auth0Verifier {
   /**
    * Verifies `token` (the bare JWT, without "Bearer "). Resolves with the verified
    * claims; rejects with an Auth0VerifyError, or with whatever authorizeUser threw.
-   * Never throws synchronously.
+   * Never throws synchronously when called on a verifier (on another receiver, napi-rs
+   * throws a TypeError, as built-in class methods do).
    */
   verify(token: string): Promise<JwtClaims>
   /**
    * The synchronous fast path of `verify`: the claims (a fresh object) when `token` is in
    * the verified-token cache and would pass a fresh verification right now, `null`
    * otherwise. `null` says nothing about validity: call `verify` for the answer. Always
-   * `null` while an authorizeUser hook is set (the hook may be async). Never throws.
+   * `null` while an authorizeUser hook is set (the hook may be async). Never throws when
+   * called on a verifier.
    */
   verifyCached(token: string): JwtClaims | null
   /**

@@ -86,6 +86,69 @@ test('a verifier garbage-collected with work in flight settles it and does not c
   assert.match(r.stdout, /fulfilled 50/);
 });
 
+test('a hook that refers back to its verifier does not keep the verifier alive', () => {
+  // One verifier per tenant, the hook reading the tenant that owns it: a cycle through
+  // the hook. It must be collectable like a verifier without a hook.
+  const r = runScript(`${prelude}
+    const issuer = await startLocalIssuer();
+    const token = issuer.mintUser();
+    const freed = { noHook: 0, ownerHook: 0, setLater: 0 };
+    const registry = new FinalizationRegistry((kind) => freed[kind]++);
+    class Tenant {
+      constructor(withHook) {
+        this.blocked = new Set();
+        this.verifier = new Auth0Verifier({ ...issuer.verifierOptions(),
+          ...(withHook ? { authorizeUser: (c) => !this.blocked.has(c.sub) } : {}) });
+      }
+    }
+    for (let i = 0; i < 20; i++) {
+      const plain = new Tenant(false);
+      registry.register(plain.verifier, 'noHook');
+      await plain.verifier.verify(token);
+      const owned = new Tenant(true);
+      registry.register(owned.verifier, 'ownerHook');
+      await owned.verifier.verify(token);
+      const v = new Auth0Verifier({ ...issuer.verifierOptions() });
+      v.setAuthorizeUser(() => v.issuer !== '');
+      registry.register(v, 'setLater');
+      await v.verify(token);
+    }
+    for (let i = 0; i < 20 && (freed.ownerHook < 20 || freed.setLater < 20); i++) {
+      globalThis.gc(); await new Promise((r) => setTimeout(r, 20));
+    }
+    console.log('freed', JSON.stringify(freed));
+    await issuer.close();`);
+  assert.equal(r.status, 0, r.stderr);
+  const freed = JSON.parse(r.stdout.match(/freed (.*)/)[1]);
+  // The last of each kind may still be on the stack when the loop ends.
+  assert.ok(freed.ownerHook >= 19 && freed.setLater >= 19, r.stdout);
+});
+
+test('the hook still runs for verifies in flight, and through detached methods, after its verifier is collected', () => {
+  const r = runScript(`${prelude}
+    const issuer = await startLocalIssuer();
+    issuer.setFault({ kind: 'slow', delayMs: 200 });
+    let calls = 0;
+    const deny = (claims) => { calls++; return claims.sub !== 'blocked'; };
+    let v = new Auth0Verifier({ ...issuer.verifierOptions(), authorizeUser: deny });
+    const subs = ['a', 'blocked', 'b', 'blocked'];
+    const pending = subs.map((sub) => v.verify(issuer.mintUser({ sub })));
+    v = null;
+    for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+    const results = await Promise.allSettled(pending);
+    console.log('in flight', results.map((r) => r.status === 'fulfilled' ? r.value.sub : r.reason.code).join(','), calls);
+
+    issuer.setFault(null);
+    const { verify } = new Auth0Verifier({ ...issuer.verifierOptions(), authorizeUser: deny });
+    for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+    const detached = await Promise.allSettled(['c', 'blocked'].map((sub) => verify(issuer.mintUser({ sub }))));
+    console.log('detached', detached.map((r) => r.status === 'fulfilled' ? r.value.sub : r.reason.code).join(','), calls);
+    await issuer.close();`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /in flight a,ERR_ACCESS_DENIED,b,ERR_ACCESS_DENIED 4/);
+  assert.match(r.stdout, /detached c,ERR_ACCESS_DENIED 6/);
+});
+
 test('works inside a worker thread, and the worker exits', () => {
   const r = runScript(`${prelude}
     import { Worker } from 'node:worker_threads';

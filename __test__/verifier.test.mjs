@@ -187,3 +187,16 @@ test('constructor: bad options throw ERR_INVALID_OPTIONS naming the problem', ()
     });
   }
 });
+
+test('constructor: an exception thrown while reading the options is the one that surfaces', () => {
+  const mine = new Error('from a getter');
+  const base = { domain: 't.auth0.com', audience: 'a' };
+  const throwing = (name) => Object.defineProperty({ ...base }, name, { enumerable: true, get() { throw mine; } });
+  for (const name of ['domain', 'audience', 'tokenCacheSize', 'authorizeUser']) {
+    assert.throws(() => new Auth0Verifier(throwing(name)), (error) => error === mine, name);
+  }
+  const proxy = new Proxy(base, { ownKeys() { throw mine; } });
+  assert.throws(() => new Auth0Verifier(proxy), (error) => error === mine, 'ownKeys trap');
+  // Nothing is left pending: the next construction works.
+  assert.equal(new Auth0Verifier(base).issuer, 'https://t.auth0.com/');
+});

@@ -16,10 +16,32 @@ use std::ffi::{c_void, CStr};
 use std::ptr;
 use std::sync::Arc;
 
-/// Defines `verify` and `verifyCached` on `this` (the verifier object under construction).
+/// Defines `verify` and `verifyCached` on `this` (the verifier object under construction),
+/// and makes all three hold the verifier's hook holder (see completion::Channel::holder):
+/// whatever can start a verify keeps its `authorizeUser` hook alive, through the JS heap
+/// only, so a hook that refers back to the verifier is collected with it.
 pub unsafe fn install(env: RawEnv, this: RawValue, handle: &Arc<VerifierHandle>) -> napi::Result<()> {
+    let holder = handle.channel.holder(env).ok_or_else(|| napi::Error::from_reason("the hook holder is gone"))?;
     let verify = function(env, c"verify", verify_callback, handle)?;
     let verify_cached = function(env, c"verifyCached", verify_cached_callback, handle)?;
+    let mut key = ptr::null_mut();
+    sys::napi_create_symbol(env, js::string(env, "auth0-native:authorizeUser"), &mut key);
+    // Read-only, not enumerable, not configurable: user code cannot detach it.
+    let hidden = [sys::napi_property_descriptor {
+        utf8name: ptr::null(),
+        name: key,
+        method: None,
+        getter: None,
+        setter: None,
+        value: holder,
+        attributes: sys::PropertyAttributes::default,
+        data: ptr::null_mut(),
+    }];
+    for target in [this, verify, verify_cached] {
+        if !js::ok(sys::napi_define_properties(env, target, hidden.len(), hidden.as_ptr())) {
+            return Err(napi::Error::from_reason("could not attach the authorizeUser holder"));
+        }
+    }
     let property = |name: &'static CStr, value: RawValue| sys::napi_property_descriptor {
         utf8name: name.as_ptr(),
         name: ptr::null_mut(),

@@ -45,7 +45,13 @@ pub enum Source<'a> {
 
 /// JS-thread state, only ever read or written on the JS thread.
 struct JsState {
-    hook: Option<sys::napi_ref>,
+    /// The hook holder (see `Channel::holder`): weak, except while a hook is set and jobs
+    /// are pending.
+    holder: sys::napi_ref,
+    /// Whether the holder has a hook (read on every verifyCached).
+    has_hook: bool,
+    /// Whether `holder` is a strong reference right now.
+    holder_strong: bool,
     json: sys::napi_ref,
     json_parse: sys::napi_ref,
     settle_async: sys::napi_ref,
@@ -58,6 +64,28 @@ struct JsState {
     /// The last batch's vector, emptied, to become the next queue (see call_js).
     spare: Vec<Done>,
 }
+
+impl JsState {
+    /// Keeps the hook reachable exactly while a pending job may still need it. Between
+    /// jobs the holder is only held from JS (the verifier and its bound methods), so a hook
+    /// that refers back to its verifier does not keep either alive forever, as a strong
+    /// reference (a GC root) would.
+    unsafe fn hold_hook_while_pending(&mut self, env: RawEnv) {
+        let strong = self.has_hook && self.pending > 0;
+        if strong != self.holder_strong {
+            let mut count = 0u32;
+            if strong {
+                sys::napi_reference_ref(env, self.holder, &mut count);
+            } else {
+                sys::napi_reference_unref(env, self.holder, &mut count);
+            }
+            self.holder_strong = strong;
+        }
+    }
+}
+
+/// The holder's property for the hook.
+const HOOK: &std::ffi::CStr = c"hook";
 
 /// A batch vector grown past this by a burst is freed rather than kept.
 const MAX_SPARE: usize = 1024;
@@ -107,6 +135,7 @@ unsafe extern "C" fn call_js(env: RawEnv, _js_callback: RawValue, context: *mut 
             state.spare = batch;
         }
         state.pending = state.pending.saturating_sub(settled);
+        state.hold_hook_while_pending(env);
         if state.pending == 0 && settled > 0 {
             let tsfn = *shared.tsfn.lock().unwrap_or_else(|e| e.into_inner());
             sys::napi_unref_threadsafe_function(env, tsfn as sys::napi_threadsafe_function);
@@ -120,7 +149,7 @@ unsafe extern "C" fn finalize(env: RawEnv, _data: *mut c_void, context: *mut c_v
     *shared.alive.write().unwrap_or_else(|e| e.into_inner()) = false;
     if !env.is_null() {
         let mut state = shared.js.0.borrow_mut();
-        for r in [state.hook, Some(state.json), Some(state.json_parse), Some(state.settle_async), Some(state.copy_claims)].into_iter().flatten() {
+        for r in [state.holder, state.json, state.json_parse, state.settle_async, state.copy_claims] {
             sys::napi_delete_reference(env, r);
         }
         state.templates.clear(env);
@@ -146,6 +175,8 @@ impl Channel {
             .ok_or_else(|| napi::Error::from_reason("could not compile the authorizeUser helper"))?;
         let copy_claims = js::compile(env, claims_templates::CLONE_SOURCE)
             .ok_or_else(|| napi::Error::from_reason("could not compile the claims copier"))?;
+        let mut holder = ptr::null_mut();
+        sys::napi_create_object(env, &mut holder);
         let shared = Arc::new(Shared {
             queue: Mutex::new(Waiting::new()),
             running: Running::new(&wake::POOL_RUNNING),
@@ -153,7 +184,9 @@ impl Channel {
             tsfn: Mutex::new(0),
             realm,
             js: JsThreadOnly(std::cell::RefCell::new(JsState {
-                hook: None,
+                holder: js::weak_reference(env, holder),
+                has_hook: false,
+                holder_strong: false,
                 json: js::reference(env, json),
                 json_parse: js::reference(env, json_parse),
                 settle_async: js::reference(env, settle_async),
@@ -193,6 +226,13 @@ impl Channel {
         &self.shared
     }
 
+    /// The object that holds the `authorizeUser` hook. The verifier object and its bound
+    /// methods must keep it alive (see bound_methods::install): the channel holds it weakly.
+    pub unsafe fn holder(&self, env: RawEnv) -> Option<RawValue> {
+        let holder = js::deref(env, self.shared.js.0.borrow().holder);
+        (!holder.is_null()).then_some(holder)
+    }
+
     /// Registers a new pending promise (JS thread). Returns the promise to hand back.
     pub unsafe fn create_promise(&self, env: RawEnv) -> (Deferred, RawValue) {
         let mut deferred = ptr::null_mut();
@@ -208,6 +248,7 @@ impl Channel {
             sys::napi_ref_threadsafe_function(env, self.tsfn);
         }
         state.pending += 1;
+        state.hold_hook_while_pending(env);
         // Raised before the job exists, so no result can wait for it in vain: it will
         // lower the count again (complete or park) and look at the queue then.
         self.shared.running.start();
@@ -265,18 +306,38 @@ impl Shared {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Sets or clears the `authorizeUser` hook (JS thread).
-    pub unsafe fn set_hook(&self, env: RawEnv, hook: Option<RawValue>) {
-        let mut state = self.js.0.borrow_mut();
-        if let Some(old) = state.hook.take() {
-            sys::napi_delete_reference(env, old);
+    /// Sets or clears the `authorizeUser` hook (JS thread). Called by the constructor and
+    /// by `setAuthorizeUser` on the verifier, which hold the holder alive meanwhile.
+    pub unsafe fn set_hook(&self, env: RawEnv, hook: Option<RawValue>) -> Result<(), &'static str> {
+        let holder = js::deref(env, self.js.0.borrow().holder);
+        if holder.is_null() {
+            return Err("the verifier's authorizeUser holder is gone");
         }
-        state.hook = hook.map(|h| js::reference(env, h));
+        js::set(env, holder, HOOK, hook.unwrap_or_else(|| js::undefined(env)));
+        let mut state = self.js.0.borrow_mut();
+        state.has_hook = hook.is_some();
+        state.hold_hook_while_pending(env);
+        Ok(())
     }
 
     /// Whether an `authorizeUser` hook is set (JS thread).
     pub fn has_hook(&self) -> bool {
-        self.js.0.borrow().hook.is_some()
+        self.js.0.borrow().has_hook
+    }
+
+    /// The hook, when one is set. Err: one is set but cannot be reached, which the holder's
+    /// lifetime rules out (see `hold_hook_while_pending`); the verify then fails closed.
+    unsafe fn hook(&self, env: RawEnv) -> Result<Option<RawValue>, ()> {
+        let state = self.js.0.borrow();
+        if !state.has_hook {
+            return Ok(None);
+        }
+        let holder = js::deref(env, state.holder);
+        if holder.is_null() {
+            return Err(());
+        }
+        let hook = js::get(env, holder, HOOK);
+        (js::type_of(env, hook) == sys::ValueType::napi_function).then_some(Some(hook)).ok_or(())
     }
 
     /// A fresh JS object from verified claims JSON, through V8's own `JSON.parse` (JS
@@ -354,13 +415,17 @@ impl Shared {
                 return;
             }
         };
-        let (hook, settle_async) = {
-            let state = self.js.0.borrow();
-            (state.hook.map(|h| js::deref(env, h)), js::deref(env, state.settle_async))
-        };
-        let Some(hook) = hook else {
-            sys::napi_resolve_deferred(env, deferred, claims);
-            return;
+        let hook = match self.hook(env) {
+            Ok(Some(hook)) => hook,
+            Ok(None) => {
+                sys::napi_resolve_deferred(env, deferred, claims);
+                return;
+            }
+            Err(()) => {
+                let error = VerifyError::new(ErrorKind::Internal, "the authorizeUser hook could not be reached");
+                sys::napi_reject_deferred(env, deferred, js::verify_error(env, &error, &self.realm));
+                return;
+            }
         };
 
         // The hook may replace itself or throw; state is not borrowed while it runs.
@@ -382,6 +447,7 @@ impl Shared {
             }
             return;
         }
+        let settle_async = js::deref(env, self.js.0.borrow().settle_async);
         match js::call(env, js::undefined(env), settle_async, &[outcome, claims, denied()]) {
             Ok(chained) => sys::napi_resolve_deferred(env, deferred, chained),
             Err(thrown) => sys::napi_reject_deferred(env, deferred, thrown.unwrap_or_else(|| js::undefined(env))),

@@ -113,6 +113,14 @@ pub unsafe fn reference(env: RawEnv, value: RawValue) -> sys::napi_ref {
     r
 }
 
+/// A reference that does not keep `value` alive (N-API refcount 0); `deref` gives null
+/// once it is collected. `napi_reference_ref` makes it strong for a while.
+pub unsafe fn weak_reference(env: RawEnv, value: RawValue) -> sys::napi_ref {
+    let mut r = ptr::null_mut();
+    sys::napi_create_reference(env, value, 0, &mut r);
+    r
+}
+
 pub unsafe fn deref(env: RawEnv, r: sys::napi_ref) -> RawValue {
     let mut value = ptr::null_mut();
     sys::napi_get_reference_value(env, r, &mut value);
@@ -139,6 +147,13 @@ pub unsafe fn compile(env: RawEnv, source: &str) -> Option<RawValue> {
     }
     take_exception(env);
     None
+}
+
+/// Whether a JS exception is pending (thrown by a getter or proxy trap we just ran).
+pub unsafe fn exception_pending(env: RawEnv) -> bool {
+    let mut pending = false;
+    sys::napi_is_exception_pending(env, &mut pending);
+    pending
 }
 
 /// Takes the pending JS exception, if any, so it can be handed to a promise instead of

@@ -54,7 +54,12 @@ impl Auth0Verifier {
             unsafe { js::throw_with_code(raw_env, "ERR_INVALID_OPTIONS", &format!("Auth0Verifier: {message}")) };
             Error::from_status(Status::PendingException)
         };
-        let parsed = unsafe { options::read(raw_env, options.raw()) }.map_err(invalid)?;
+        let parsed = unsafe { options::read(raw_env, options.raw()) };
+        // A getter or proxy trap of the options threw: that exception, not ours, is the answer.
+        if unsafe { js::exception_pending(raw_env) } {
+            return Err(Error::from_status(Status::PendingException));
+        }
+        let parsed = parsed.map_err(invalid)?;
         let config = Config::from_options(parsed.raw, |name| std::env::var(name).ok()).map_err(invalid)?;
         let realm = config.realm.clone();
         // Parsed-claims templates live as long as their cache entries (see claims_templates).
@@ -63,17 +68,18 @@ impl Auth0Verifier {
         let _guard = runtime().enter();
         let core = Verifier::new(config).map_err(invalid)?;
         let channel = unsafe { Channel::new(raw_env, realm, templates)? };
-        if let Some(hook) = parsed.authorize_user {
-            unsafe { channel.shared().set_hook(raw_env, Some(hook)) };
-        }
         let handle = Arc::new(VerifierHandle { core: Arc::new(core), channel: Arc::new(channel) });
         unsafe { bound_methods::install(raw_env, this.raw(), &handle)? };
+        if let Some(hook) = parsed.authorize_user {
+            unsafe { handle.channel.shared().set_hook(raw_env, Some(hook)) }.map_err(Error::from_reason)?;
+        }
         Ok(Auth0Verifier { handle })
     }
 
     /// Verifies `token` (the bare JWT, without "Bearer "). Resolves with the verified
     /// claims; rejects with an Auth0VerifyError, or with whatever authorizeUser threw.
-    /// Never throws synchronously.
+    /// Never throws synchronously when called on a verifier (on another receiver, napi-rs
+    /// throws a TypeError, as built-in class methods do).
     #[napi(catch_unwind, ts_args_type = "token: string", ts_return_type = "Promise<JwtClaims>")]
     pub fn verify<'env>(&self, env: &'env Env, token: Unknown<'env>) -> Result<Unknown<'env>> {
         // Instances call the bound copy (bound_methods); this one serves odd receivers.
@@ -83,7 +89,8 @@ impl Auth0Verifier {
     /// The synchronous fast path of `verify`: the claims (a fresh object) when `token` is in
     /// the verified-token cache and would pass a fresh verification right now, `null`
     /// otherwise. `null` says nothing about validity: call `verify` for the answer. Always
-    /// `null` while an authorizeUser hook is set (the hook may be async). Never throws.
+    /// `null` while an authorizeUser hook is set (the hook may be async). Never throws when
+    /// called on a verifier.
     #[napi(catch_unwind, ts_args_type = "token: string", ts_return_type = "JwtClaims | null")]
     pub fn verify_cached<'env>(&self, env: &'env Env, token: Unknown<'env>) -> Result<Unknown<'env>> {
         unsafe { Ok(Unknown::from_raw_unchecked(env.raw(), self.handle.verify_cached(env.raw(), token.raw()))) }
@@ -96,10 +103,7 @@ impl Auth0Verifier {
         let raw_env = env.raw();
         unsafe {
             match options::function_or_nothing(raw_env, hook.raw(), "authorizeUser") {
-                Ok(hook) => {
-                    self.handle.channel.shared().set_hook(raw_env, hook);
-                    Ok(())
-                }
+                Ok(hook) => self.handle.channel.shared().set_hook(raw_env, hook).map_err(Error::from_reason),
                 Err(message) => {
                     js::throw_with_code(raw_env, "ERR_INVALID_OPTIONS", &message);
                     Err(Error::from_status(Status::PendingException))
