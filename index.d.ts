@@ -120,6 +120,8 @@ export declare class Auth0Verifier {
   get issuer(): string
   /** Accepted audiences; a token passes when its `aud` holds any one of them. */
   get audiences(): Array<string>
+  /** Seconds of clock skew allowed for `exp`, `nbf` and `iat`. */
+  get clockTolerance(): number
   /** The realm used in WWW-Authenticate challenges. */
   get realm(): string
   /** Where keys are fetched from. */

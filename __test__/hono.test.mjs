@@ -2,6 +2,7 @@
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { Hono } from 'hono';
 import { serve as serveNode } from '@hono/node-server';
 import * as adapter from '../dist/hono.js';
@@ -83,6 +84,41 @@ describe('hono: specifics', () => {
       const res = await fetch(`${app.url}/form`, { method: 'POST', body: new URLSearchParams({ access_token: issuer.mintUser(), note: 'hi' }) });
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), { note: 'hi', sub: 'auth0|test-user' });
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('a large or unannounced form body is never read before authentication', async () => {
+    // Sends the head and 1 KiB of a body that never ends, then waits for the answer: a
+    // middleware that read the body first would never answer (or buffer all it is sent).
+    const statusOf = async (url, headers) => {
+      const { port } = new URL(url);
+      const socket = connect(Number(port), '127.0.0.1');
+      await once(socket, 'connect');
+      const head = ['POST /upload HTTP/1.1', 'host: 127.0.0.1', 'content-type: application/x-www-form-urlencoded', ...headers];
+      socket.write(`${head.join('\r\n')}\r\n\r\n`);
+      socket.write(headers.some((h) => /chunked/.test(h)) ? `400\r\n${'a'.repeat(1024)}\r\n` : 'a'.repeat(1024));
+      const timer = setTimeout(() => socket.destroy(new Error('no answer within 3 s')), 3000);
+      try {
+        const [chunk] = await once(socket, 'data');
+        return Number(/^HTTP\/1\.1 (\d{3})/.exec(chunk.toString())?.[1]);
+      } finally {
+        clearTimeout(timer);
+        socket.destroy();
+      }
+    };
+    const app = await serve([], (a) => {
+      a.post('/upload', adapter.auth({ verifier }), (c) => c.json({ sub: c.get('auth').sub }));
+    });
+    try {
+      const token = issuer.mintUser();
+      assert.equal(await statusOf(app.url, ['content-length: 100000000']), 401);
+      assert.equal(await statusOf(app.url, ['transfer-encoding: chunked']), 401);
+      assert.equal(await statusOf(app.url, [`content-length: ${64 * 1024 + 1}`]), 401);
+      // With a header token, such a body is the handler's business: 200, no "two methods" 400.
+      assert.equal(await statusOf(app.url, ['content-length: 100000000', `authorization: Bearer ${token}`]), 200);
+      assert.equal(await statusOf(app.url, ['transfer-encoding: chunked', `authorization: Bearer ${token}`]), 200);
     } finally {
       await app.close();
     }

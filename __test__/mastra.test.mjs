@@ -110,6 +110,24 @@ describe('MastraAuthAuth0Native on a real Mastra server', () => {
     assert.equal((await fetch(`${open.url}/api/agents`, bearer(issuer.mintM2M()))).status, 200);
   });
 
+  test('a token just past exp: 200 within clockTolerance, 401 beyond it, never 403', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    // Verified with the default 5 s tolerance, so the default authorizeUser must agree.
+    const recent = await fetch(`${open.url}/api/agents`, bearer(issuer.mint({ exp: now - 2 })));
+    assert.equal(recent.status, 200);
+    // Its own issuer: this suite counts the shared one's JWKS fetches.
+    const other = await startLocalIssuer();
+    const strictClock = await startMastra(new MastraAuthAuth0Native({ ...other.verifierOptions(), clockTolerance: 0 }));
+    try {
+      const res = await fetch(`${strictClock.url}/api/agents`, bearer(other.mint({ exp: now - 2 })));
+      assert.equal(res.status, 401);
+      assert.deepEqual(await res.json(), { error: 'Invalid or expired token' });
+    } finally {
+      await strictClock.close();
+      await other.close();
+    }
+  });
+
   test('authorizeUser option returning false: 403', async () => {
     const banned = await fetch(`${strict.url}/api/agents`, bearer(issuer.mintUser({ sub: 'auth0|banned' })));
     assert.equal(banned.status, 403);
@@ -235,6 +253,11 @@ describe('MastraAuthAuth0Native: construction', () => {
     assert.equal(provider.authorizeUser({ exp: now + 60 }), false);
     assert.equal(provider.authorizeUser({ sub: '' }), false);
     assert.equal(provider.authorizeUser({ sub: 'auth0|x', exp: now - 60 }), false);
+    // Expiry is judged with the verifier's clockTolerance (default 5 s), as verification was.
+    assert.equal(provider.verifier.clockTolerance, 5);
+    assert.equal(provider.authorizeUser({ sub: 'auth0|x', exp: now - 2 }), true);
+    const strict = new MastraAuthAuth0Native({ domain: 'tenant.example.com', audience: 'a', clockTolerance: 0 });
+    assert.equal(strict.authorizeUser({ sub: 'auth0|x', exp: now - 2 }), false);
   });
 
   test('the subpath exports the same class', () => {

@@ -256,4 +256,30 @@ export async function checkCjs(): Promise<JwtClaims> {
 `);
     sh(process.execPath, [tsc, '--noEmit', '-p', join(app, 'tsconfig.json')], app);
   });
+
+  test('TypeScript: every subpath resolves under node10 resolution too (CommonJS projects\' default)', () => {
+    // node10 ignores "exports": the subpaths' declarations are found through "typesVersions".
+    writeFileSync(join(app, 'tsconfig.node10.json'), JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'commonjs', moduleResolution: 'node10', strict: true, noEmit: true, types: [], skipLibCheck: true },
+      files: ['check-node10.ts'],
+    }, null, 2));
+    writeFileSync(join(app, 'check-node10.ts'), `
+import { Auth0Verifier } from '@example/auth0-native';
+import type * as ExpressAdapter from '@example/auth0-native/express';
+import type * as HonoAdapter from '@example/auth0-native/hono';
+import type * as MastraAdapter from '@example/auth0-native/mastra';
+import type * as Testing from '@example/auth0-native/testing';
+import type * as NativeBinding from '@example/auth0-native/native';
+
+export type Exists = [
+  typeof ExpressAdapter.requiredScopes,
+  typeof HonoAdapter.claimCheck,
+  typeof MastraAdapter.MastraAuthAuth0Native,
+  typeof Testing.startLocalIssuer,
+  typeof NativeBinding.Auth0Verifier,
+];
+export const issuer: string = new Auth0Verifier({ domain: 'tenant.auth0.com', audience: 'a' }).issuer;
+`);
+    sh(process.execPath, [tsc, '--noEmit', '-p', join(app, 'tsconfig.node10.json')], app);
+  });
 });

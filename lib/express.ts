@@ -6,7 +6,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AuthHttpError, tokenMissing } from './http/auth-error.js';
 import { authenticate, type Authentication } from './http/authenticate.js';
-import type { TokenSources } from './http/bearer.js';
+import { mayHaveQueryToken, type TokenSources } from './http/bearer.js';
 import { nodeAuthorization } from './http/node-headers.js';
 import { claimGuard, permissionsGuard, scopesGuard, type ClaimPredicate, type Guard, type ListGuardArgs } from './http/guards.js';
 import { isIdentity, type AuthIdentity } from './http/identity.js';
@@ -113,7 +113,7 @@ function tokenSources(req: Request): TokenSources {
     header: nodeAuthorization(req.headers.authorization, req.rawHeaders),
     // Express 5 re-parses the query string on every req.query read: only pay that when an
     // access_token can be there.
-    query: req.url.includes('access_token') ? (req.query as Record<string, unknown> | undefined)?.access_token : undefined,
+    query: mayHaveQueryToken(req.url) ? (req.query as Record<string, unknown> | undefined)?.access_token : undefined,
     body: form ? (req.body as Record<string, unknown>).access_token : undefined,
   };
 }

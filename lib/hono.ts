@@ -7,7 +7,7 @@ import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { AuthHttpError, invalidRequest, tokenMissing } from './http/auth-error.js';
 import { authenticate, type Authentication } from './http/authenticate.js';
-import type { TokenSources } from './http/bearer.js';
+import { mayHaveQueryToken, type TokenSources } from './http/bearer.js';
 import { nodeAuthorization } from './http/node-headers.js';
 import { claimGuard, permissionsGuard, scopesGuard, type ClaimPredicate, type Guard, type ListGuardArgs } from './http/guards.js';
 import { isIdentity, type AuthIdentity } from './http/identity.js';
@@ -41,9 +41,13 @@ export interface HonoAuthOptions extends VerifierSource {
 
 const responders = new Responders<Context, HonoErrorHook>();
 
-/** Verifies the request's bearer token; see {@link HonoAuthOptions}. */
-export function auth(options: HonoAuthOptions & { optional: true }): MiddlewareHandler<OptionalAuthEnv>;
-export function auth(options?: HonoAuthOptions): MiddlewareHandler<AuthEnv>;
+/**
+ * Verifies the request's bearer token; see {@link HonoAuthOptions}. Typed with {@link AuthEnv}
+ * only when `optional` is left out or `false`: an `optional` that may be true (a `boolean`)
+ * gives {@link OptionalAuthEnv}, where `c.get('auth')` may be undefined.
+ */
+export function auth(options?: HonoAuthOptions & { optional?: false }): MiddlewareHandler<AuthEnv>;
+export function auth(options: HonoAuthOptions): MiddlewareHandler<OptionalAuthEnv>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one body serves both overloads
 export function auth(options: HonoAuthOptions = {}): MiddlewareHandler<any> {
   const verifier = resolveVerifier(options, ['optional', 'onError']);
@@ -113,7 +117,7 @@ function guardMiddleware(guard: Guard): MiddlewareHandler<AuthEnv> {
 /** Synchronous unless a form body has to be read for an access_token member. */
 function tokenSources(c: Context, realm: string): TokenSources | Promise<TokenSources> {
   // Hono parses the query string on first use; skip that when no access_token can be there.
-  const queries = c.req.url.includes('access_token') ? c.req.queries('access_token') : undefined;
+  const queries = mayHaveQueryToken(c.req.url) ? c.req.queries('access_token') : undefined;
   const sources: TokenSources = {
     header: authorizationHeader(c),
     query: queries === undefined ? undefined : queries.length === 1 ? queries[0] : queries,
@@ -123,9 +127,23 @@ function tokenSources(c: Context, realm: string): TokenSources | Promise<TokenSo
   return formToken(c, realm).then((body) => ({ ...sources, body }));
 }
 
+/**
+ * The largest form body `auth()` reads for an `access_token` member. The body is read before the
+ * request is authenticated, so without a bound any anonymous client could make the server
+ * buffer as much as it sends. A token is at most `maxTokenLength` (16,384 by default) characters.
+ */
+const FORM_BODY_LIMIT = 64 * 1024;
+
+/**
+ * Whether to look for a token in the body (RFC 6750 §2.2): a form-encoded body whose declared
+ * length is within FORM_BODY_LIMIT. A larger or unannounced (chunked) body is never read by
+ * auth(); such a request is judged by its header and query alone.
+ */
 function hasFormBody(c: Context): boolean {
   if (c.req.method === 'GET' || c.req.method === 'HEAD') return false;
-  return /^application\/x-www-form-urlencoded\s*(;|$)/i.test(requestHeader(c, 'content-type') ?? '');
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(requestHeader(c, 'content-type') ?? '')) return false;
+  const length = Number(requestHeader(c, 'content-length') ?? Number.NaN);
+  return Number.isSafeInteger(length) && length > 0 && length <= FORM_BODY_LIMIT;
 }
 
 // RFC 6750 §2.2: a body token only counts in a form-encoded body. Hono caches the parsed body,
@@ -161,7 +179,7 @@ function authorizationHeader(c: Context): string | string[] | undefined {
   return nodeAuthorization(typeof value === 'string' ? value : undefined, incoming.rawHeaders);
 }
 
-function requestHeader(c: Context, name: 'content-type'): string | undefined {
+function requestHeader(c: Context, name: 'content-type' | 'content-length'): string | undefined {
   const incoming = nodeIncoming(c);
   if (!incoming) return c.req.header(name);
   const value = incoming.headers[name];

@@ -92,12 +92,18 @@ export class MastraAuthAuth0Native {
     }
   }
 
-  /** Mastra's Auth0 default: the user has a `sub` and the token has not expired (since verification). */
+  /**
+   * Mastra's Auth0 default: the user has a `sub` and the token has not expired. Expiry is judged
+   * with the verifier's `clockTolerance`, as verification just did: without it, a token a few
+   * seconds past `exp` would verify and then be refused here with a 403, and clients renew
+   * tokens on a 401, not a 403.
+   */
   authorizeUser(user: JwtClaims, _request?: MastraAuthRequestLike): Promise<boolean> | boolean {
     if (typeof user !== 'object' || user === null) return false;
     const { sub, exp } = user;
     if (typeof sub !== 'string' || sub === '') return false;
-    return !(typeof exp === 'number' && exp * 1000 < Date.now());
+    const toleranceMs = (this?.verifier?.clockTolerance ?? 0) * 1000;
+    return !(typeof exp === 'number' && exp * 1000 + toleranceMs < Date.now());
   }
 
   /** Mastra's `MastraAuthProvider.registerOptions`, same semantics (authorizeUser bound to this). */

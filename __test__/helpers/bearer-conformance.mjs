@@ -84,8 +84,8 @@ export function bearerConformance(name, mod, serve) {
         { method: 'get', path: '/claim-quotes', middleware: [protect, claimCheck(() => false, 'Needs "admin" \\ role – now')] },
         { method: 'get', path: '/guard-without-auth', middleware: [requiredScopes('read:a')] },
         { method: 'get', path: '/optional-guarded', middleware: [auth({ verifier, optional: true }), requiredScopes('read:a')] },
-        { method: 'get', path: '/realm', middleware: [auth({ verifier, realm: 'my "realm"' }), requiredScopes('read:a')] },
-        { method: 'get', path: '/realm-overridden', middleware: [auth({ verifier, realm: 'outer' }), protect, requiredScopes('read:a')] },
+        { method: 'get', path: '/realm', middleware: [auth({ ...issuer.verifierOptions(), realm: 'my realm' }), requiredScopes('read:a')] },
+        { method: 'get', path: '/realm-overridden', middleware: [auth({ ...issuer.verifierOptions(), realm: 'outer' }), protect, requiredScopes('read:a')] },
         { method: 'get', path: '/custom-body', middleware: [auth({ verifier, onError: (err) => ({ message: `custom ${err.code}`, status: err.status }) }), requiredScopes('read:a')] },
         { method: 'get', path: '/hook-throws', middleware: [auth({ verifier, onError: () => { throw new Error('hook bug'); } })] },
       ]);
@@ -196,6 +196,16 @@ export function bearerConformance(name, mod, serve) {
         const res = await call('/protected', { method: 'POST', body: new URLSearchParams({ access_token: issuer.mintUser() }) });
         assert.equal(res.status, 200);
         assert.equal((await res.json()).auth.sub, 'auth0|test-user');
+      });
+
+      test('a percent-encoded access_token name is still the parameter (both frameworks decode names)', async () => {
+        const token = issuer.mintUser();
+        for (const name of ['access%5Ftoken', '%61ccess_token']) {
+          const res = await call(`/protected?${name}=${token}`);
+          assert.equal(res.status, 200, name);
+          const twoWays = await call(`/protected?${name}=${token}`, bearer(token));
+          await expectError(twoWays, 400, invalidRequest('More than one method used to send the access token'), 'invalid_request');
+        }
       });
 
       test('token in a JSON body is not a token: 401', async () => {
@@ -495,12 +505,16 @@ export function bearerConformance(name, mod, serve) {
     });
 
     describe('options', () => {
-      test('realm is used (and escaped) by auth() and the guards after it', async () => {
+      test('realm is used by auth(), by the core for bad tokens, and by the guards after it', async () => {
         const missing = await call('/realm');
-        assert.equal(missing.headers.get('www-authenticate'), 'Bearer realm="my \'realm\'"');
+        assert.equal(missing.headers.get('www-authenticate'), 'Bearer realm="my realm"');
+        const expired = await call('/realm', bearer(issuer.mintExpired()));
+        assert.match(expired.headers.get('www-authenticate'), /^Bearer realm="my realm", error="invalid_token"/);
         const forbidden = await call('/realm', bearer(issuer.mintUser({ scope: 'openid' })));
         assert.equal(forbidden.status, 403);
-        assert.match(forbidden.headers.get('www-authenticate'), /^Bearer realm="my 'realm'", error="insufficient_scope"/);
+        assert.match(forbidden.headers.get('www-authenticate'), /^Bearer realm="my realm", error="insufficient_scope"/);
+        // A realm a challenge could not carry is refused at start-up.
+        assert.throws(() => auth({ ...issuer.verifierOptions(), realm: 'my "realm"' }), { code: 'ERR_INVALID_OPTIONS' });
       });
 
       test('a later auth() with the default realm overrides an earlier one for the guards after it', async () => {
@@ -539,6 +553,22 @@ export function bearerConformance(name, mod, serve) {
         const res = await call('/hook-throws');
         assert.equal(res.status, 500);
         assert.deepEqual(await res.json(), { error: 'app_error' });
+      });
+
+      test('a realm beside a ready verifier must be its own: one route, one realm', async () => {
+        const own = new Auth0Verifier({ ...issuer.verifierOptions(), realm: 'myapi' });
+        assert.throws(() => auth({ verifier: own, realm: 'other' }), {
+          name: 'TypeError', message: /realm "other" differs from the verifier's \("myapi"\).*new Auth0Verifier\(\{ realm \}\)/,
+        });
+        // Repeating the verifier's own realm is harmless.
+        const local = await serve([{ method: 'get', path: '/x', middleware: [auth({ verifier: own, realm: 'myapi' })] }]);
+        try {
+          assert.equal((await fetch(`${local.url}/x`)).headers.get('www-authenticate'), 'Bearer realm="myapi"');
+          const expired = await fetch(`${local.url}/x`, bearer(issuer.mintExpired()));
+          assert.match(expired.headers.get('www-authenticate'), /^Bearer realm="myapi", error="invalid_token"/);
+        } finally {
+          await local.close();
+        }
       });
 
       test('a verifier plus verifier options is a mistake caught at start-up', () => {

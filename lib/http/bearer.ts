@@ -64,6 +64,17 @@ export function headerCandidate(sources: TokenSources): string | undefined {
   return BEARER_PREFIX.test(header) ? header.slice(7) : undefined;
 }
 
+/**
+ * Whether `url` may carry an `access_token` query parameter, so that parsing its query string
+ * (which the frameworks do afresh, or lazily) is only paid when it can matter. A name may be
+ * percent-encoded (`access%5Ftoken`, which both frameworks decode): any escape in the query
+ * counts as "may".
+ */
+export function mayHaveQueryToken(url: string): boolean {
+  const query = url.indexOf('?');
+  return query !== -1 && (url.includes('access_token', query) || url.includes('%', query));
+}
+
 function fromHeader(header: string, realm: string): string {
   const match = BEARER.exec(header);
   if (match) return match[1]!;

@@ -11,8 +11,9 @@ export type VerifierSource = Auth0VerifierOptions & {
 };
 
 // `realm` is used by both layers: the core puts it in the challenges it builds, the adapters in
-// theirs. Beside a ready verifier it overrides the adapter's realm only; left out, the adapter
-// takes the verifier's, so one request is never challenged with two realms.
+// theirs. Beside a ready verifier it may only repeat the verifier's own: a different one would
+// challenge one route with two realms (the core's for bad tokens, the adapter's for missing
+// ones), so it is refused. Left out, the adapter takes the verifier's.
 const SHARED_KEYS = ['realm'];
 
 /**
@@ -31,6 +32,12 @@ export function resolveVerifier(options: object, adapterKeys: readonly string[])
   const stray = Object.keys(coreOptions).filter((key) => !SHARED_KEYS.includes(key));
   if (stray.length > 0) {
     throw new TypeError(`Pass either a verifier or verifier options, not both (got verifier and ${stray.join(', ')})`);
+  }
+  const realm = coreOptions.realm;
+  if (realm !== undefined && realm !== verifier.realm) {
+    throw new TypeError(
+      `realm ${JSON.stringify(realm)} differs from the verifier's (${JSON.stringify(verifier.realm)}): set it once, on the verifier (new Auth0Verifier({ realm }))`,
+    );
   }
   return verifier;
 }

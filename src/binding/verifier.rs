@@ -143,6 +143,12 @@ impl Auth0Verifier {
         self.handle.core.config.audiences.clone()
     }
 
+    /// Seconds of clock skew allowed for `exp`, `nbf` and `iat`.
+    #[napi(getter)]
+    pub fn clock_tolerance(&self) -> f64 {
+        self.handle.core.config.clock_tolerance_secs
+    }
+
     /// The realm used in WWW-Authenticate challenges.
     #[napi(getter)]
     pub fn realm(&self) -> String {
