@@ -51,7 +51,7 @@ describe('the packed package, installed into a fresh project', () => {
 
   test('the tarball holds the addon, the loader, dist/ and every file "exports" points at', (t) => {
     const files = new Set(packed.files.map((f) => f.path));
-    for (const file of ['package.json', 'index.js', 'index.d.ts', 'dist/index.js', 'dist/index.d.ts']) {
+    for (const file of ['package.json', 'LICENSE', 'README.md', 'index.js', 'index.d.ts', 'dist/index.js', 'dist/index.d.ts']) {
       assert.ok(files.has(file), `${file} is not in the tarball`);
     }
 
