@@ -3,6 +3,8 @@
 // last good keys kept through an outage.
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, request } from 'node:http';
+import { once } from 'node:events';
 import { Auth0Verifier, rejectsWith, sleep, withIssuer } from './helpers.mjs';
 
 test('concurrent cold start: 200 verifies, one JWKS fetch', () =>
@@ -242,4 +244,47 @@ test('a key removed from the JWKS stops verifying after the next refresh', () =>
     await verifier.verify(oldToken).catch(() => {});
     await sleep(100);
     await rejectsWith(verifier.verify(oldToken), 'ERR_KEY_NOT_FOUND');
+  }));
+
+test('JWKS requests go through HTTP_PROXY / HTTPS_PROXY when set, and straight to NO_PROXY hosts', () =>
+  withIssuer(async (issuer) => {
+    // A real forward proxy on loopback: it sees the absolute-form request line and relays it.
+    const relayed = [];
+    const proxy = createServer((req, res) => {
+      relayed.push(req.url);
+      const upstream = request(req.url, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.writeHead(502).end());
+      req.pipe(upstream);
+    });
+    proxy.listen(0, '127.0.0.1');
+    await once(proxy, 'listening');
+    const names = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy'];
+    const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
+    let viaProxy, direct;
+    try {
+      for (const name of names) delete process.env[name];
+      // Read when a verifier is created (its HTTP client is built then).
+      process.env.HTTP_PROXY = `http://127.0.0.1:${proxy.address().port}`;
+      viaProxy = new Auth0Verifier({ ...issuer.verifierOptions(), tokenCacheSize: 0 });
+      process.env.NO_PROXY = 'localhost, 127.0.0.1';
+      direct = new Auth0Verifier({ ...issuer.verifierOptions(), tokenCacheSize: 0 });
+    } finally {
+      for (const name of names) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+    }
+    try {
+      assert.equal((await viaProxy.verify(issuer.mintUser({ sub: 'proxied' }))).sub, 'proxied');
+      assert.deepEqual(relayed, [issuer.verifierOptions().jwksUri]);
+      assert.equal((await direct.verify(issuer.mintUser({ sub: 'direct' }))).sub, 'direct');
+      assert.equal(relayed.length, 1);
+      assert.equal(issuer.jwksRequests, 2);
+    } finally {
+      proxy.closeAllConnections();
+      proxy.close();
+    }
   }));
