@@ -277,6 +277,21 @@ describe('minting', () => {
     assert.equal(issuer.mint({}, { rawSignature: 'AAAA' }).split('.')[2], 'AAAA');
   });
 
+  test("a raw header's alg picks the signature algorithm, as a built header's does", async () => {
+    const rawHeader = JSON.stringify({ alg: 'PS256', typ: 'JWT', kid: issuer.currentKid });
+    const { input, signature } = parts(issuer.mint({}, { rawHeader }));
+    const [jwk] = await servedKeys(issuer);
+    assert.equal(verifyWithJwk(jwk, 'PS256', input, signature), true);
+    assert.equal(verifyWithJwk(jwk, 'RS256', input, signature), false);
+  });
+
+  test('mintUser and mintM2M keep their expiresIn when mintOptions passes expiresIn: undefined', () => {
+    const lifetime = ({ payload }) => payload.exp - payload.iat;
+    assert.equal(lifetime(parts(issuer.mintUser({ expiresIn: 60 }, { expiresIn: undefined }))), 60);
+    assert.equal(lifetime(parts(issuer.mintM2M({ expiresIn: 60 }, { expiresIn: undefined }))), 60);
+    assert.equal(lifetime(parts(issuer.mintUser({ expiresIn: 60 }, { expiresIn: 30 }))), 30);
+  });
+
   test('bad signWith throws', () => {
     assert.throws(() => issuer.mint({}, { signWith: 'no-such-kid' }), /no key/);
     assert.throws(() => issuer.mint({}, { signWith: issuer.getKey().publicKey }), TypeError);
@@ -439,6 +454,13 @@ describe('faults', () => {
     assert.throws(() => issuer.setFault({ kind: 'down', times: 0 }), TypeError);
     assert.throws(() => issuer.setFault({ kind: 'explode' }), TypeError);
     assert.throws(() => issuer.setCacheControl('a\r\nb'), TypeError);
+    // Values that would only fail when a request came in, ending the test process there.
+    assert.throws(() => issuer.setCacheControl('max-age=60\u0000'), TypeError);
+    assert.throws(() => issuer.setFault({ kind: 'body', body: '{}', contentType: 'application/json\r\nX: 1' }), TypeError);
+    // Past 2^31-1 ms, setTimeout fires at once: "never answers" would answer.
+    assert.throws(() => issuer.setFault({ kind: 'slow', delayMs: 3_000_000_000 }), /delayMs/);
+    issuer.setFault({ kind: 'slow', delayMs: 2 ** 31 - 1 });
+    issuer.setFault(null);
   });
 });
 

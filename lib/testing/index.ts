@@ -79,7 +79,10 @@ export interface MintOptions {
   expiresIn?: number;
   /** Key or method for the signature, default 'current'; see `SignWith`. */
   signWith?: SignWith;
-  /** Exact header text to base64url-encode instead of a serialized header (duplicate members, bad JSON...). */
+  /**
+   * Exact header text to base64url-encode instead of a serialized header (duplicate members, bad
+   * JSON...). When it parses, its `alg` picks the signature algorithm as `alg` would.
+   */
   rawHeader?: string;
   /** Exact payload text to base64url-encode instead of the serialized claims. */
   rawPayload?: string;
@@ -160,7 +163,8 @@ export interface LocalIssuer {
   /**
    * Publish a newly generated key and sign with it from now on; older keys stay in the JWKS until
    * `removeKey()`. The key is always new, so a verifier sees an unknown kid and must refetch.
-   * `alg` default 'RS256'; other algorithms need `algorithms` on the verifier.
+   * `alg` default 'RS256'; other algorithms need `algorithms` on the verifier. ES512 is not
+   * among the algorithms a verifier accepts: its keys are for tests that expect a refusal.
    */
   rotate(options?: { alg?: KeyAlgorithm }): { kid: string };
   /** Sign with a key this issuer generated (e.g. the published "next" key, which needs no refetch). */
@@ -238,7 +242,8 @@ class Issuer implements LocalIssuer {
     const { key, kid: keyKid, alg: keyAlg } = this.#resolveSigner(options.signWith ?? 'current');
 
     let headerText = options.rawHeader;
-    let headerAlg: unknown = options.alg;
+    // A raw header's own alg decides the signature as a built one's does (see `signAlg`).
+    let headerAlg: unknown = options.alg ?? (headerText === undefined ? undefined : rawHeaderAlg(headerText));
     if (headerText === undefined) {
       const kid = options.kid === null ? undefined : options.kid ?? keyKid;
       const header = { alg: options.alg ?? keyAlg, typ: 'JWT', kid, ...options.header };
@@ -272,7 +277,7 @@ class Issuer implements LocalIssuer {
       permissions: options.permissions,
       ...options.claims,
     };
-    return this.mint(claims, { expiresIn: options.expiresIn, ...mintOptions });
+    return this.mint(claims, withExpiresIn(mintOptions, options.expiresIn));
   }
 
   mintM2M(options: M2MTokenOptions = {}, mintOptions: MintOptions = {}): string {
@@ -286,7 +291,7 @@ class Issuer implements LocalIssuer {
       permissions: options.permissions,
       ...options.claims,
     };
-    return this.mint(claims, { expiresIn: options.expiresIn, ...mintOptions });
+    return this.mint(claims, withExpiresIn(mintOptions, options.expiresIn));
   }
 
   mintExpired(claims: Record<string, unknown> = {}, mintOptions: MintOptions = {}): string {
@@ -359,4 +364,19 @@ class Issuer implements LocalIssuer {
 
 function joinScope(scope: string | string[]): string {
   return Array.isArray(scope) ? scope.join(' ') : scope;
+}
+
+/** The `alg` member of a raw header text, when it is a JSON object with one. */
+function rawHeaderAlg(text: string): unknown {
+  try {
+    const header: unknown = JSON.parse(text);
+    return typeof header === 'object' && header !== null ? (header as { alg?: unknown }).alg : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `mintOptions` with the token options' `expiresIn` where mintOptions leaves it undefined (an explicit `undefined` too). */
+function withExpiresIn(mintOptions: MintOptions, expiresIn: number | undefined): MintOptions {
+  return { ...mintOptions, expiresIn: mintOptions.expiresIn ?? expiresIn };
 }

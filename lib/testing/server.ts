@@ -1,5 +1,5 @@
 // The HTTP side of the testing issuer: serves the JWKS on 127.0.0.1 and injects faults on demand.
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, validateHeaderValue, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JsonWebKey } from 'node:crypto';
 
@@ -83,8 +83,8 @@ export class JwksServer {
   }
 
   setCacheControl(value: string | null): void {
-    if (value !== null && (typeof value !== 'string' || /[\r\n]/.test(value))) {
-      throw new TypeError('setCacheControl: expected a single-line string or null');
+    if (value !== null && !isHeaderValue(value)) {
+      throw new TypeError('setCacheControl: expected a string Node can send as a header value, or null');
     }
     this.#cacheControl = value;
   }
@@ -191,6 +191,20 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
   res.end(body);
 }
 
+/** The longest delay setTimeout honours. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+/** Whether Node's HTTP server would send `value` as a header value (else writeHead throws). */
+function isHeaderValue(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  try {
+    validateHeaderValue('x', value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function validateFault(fault: JwksFault): void {
   const bad = (why: string): never => { throw new TypeError(`setFault: ${why}`); };
   if (typeof fault !== 'object' || fault === null) bad('expected an object or null');
@@ -199,13 +213,18 @@ function validateFault(fault: JwksFault): void {
     case 'down': case 'garbage': case 'destroy':
       return;
     case 'slow':
-      if (!(Number.isFinite(fault.delayMs) && fault.delayMs >= 0)) bad('delayMs must be a non-negative number');
+      // setTimeout fires at once (with a warning) past 2^31-1 ms: "never answers" would answer.
+      if (!(Number.isFinite(fault.delayMs) && fault.delayMs >= 0 && fault.delayMs <= MAX_DELAY_MS)) {
+        bad(`delayMs must be a number of milliseconds from 0 to ${MAX_DELAY_MS} (about 24.8 days)`);
+      }
       return;
     case 'status':
       if (!(Number.isInteger(fault.status) && fault.status >= 200 && fault.status <= 599)) bad('status must be an integer from 200 to 599');
       return;
     case 'body':
       if (typeof fault.body !== 'string') bad('body must be a string');
+      // Checked now: a bad value would throw inside the request handler and end the process.
+      if (fault.contentType !== undefined && !isHeaderValue(fault.contentType)) bad('contentType must be a valid header value');
       if (fault.status !== undefined && !(Number.isInteger(fault.status) && fault.status >= 200 && fault.status <= 599)) bad('status must be an integer from 200 to 599');
       return;
     case 'huge':
