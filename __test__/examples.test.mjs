@@ -153,6 +153,34 @@ describe('examples against a real tenant configuration (no network needed for th
     });
   }
 
+  test('a domain written as a URL (https://, trailing /) still gives a working token command', async () => {
+    const child = spawn(process.execPath, ['examples/hono-server.mjs'], {
+      cwd: root,
+      env: cleanEnv({ ...tenant, AUTH0_DOMAIN: `https://${tenant.AUTH0_DOMAIN}/`, PORT: '0' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => { stdout += chunk; });
+    const exited = once(child, 'exit');
+    try {
+      while (!stdout.includes('Ctrl-C to stop') && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      assert.match(stdout, /curl -s https:\/\/example-tenant\.us\.auth0\.com\/oauth\/token /);
+      child.kill('SIGINT');
+      assert.deepEqual(await exited, [0, null]);
+    } finally {
+      clearTimeout(killer);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  test('an IPv6 HOST works (the URL puts it in brackets)', async () => {
+    const result = await run('hono-server.mjs', ['--self-test'], { HOST: '::1' });
+    assertExit(result, 0);
+    assert.match(result.stdout, /^  server +http:\/\/\[::1\]:\d+$/m);
+    assert.match(result.stdout, /self-test passed/);
+  });
+
   test('only one of AUTH0_DOMAIN / AUTH0_AUDIENCE set: exits 2 with a message', async () => {
     const result = await run('hono-server.mjs', ['--self-test'], { AUTH0_DOMAIN: tenant.AUTH0_DOMAIN });
     assertExit(result, 2);

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import express from 'express';
 import { Auth0Verifier } from '@example/auth0-native';
 import { auth, claimCheck, requiredPermissions, requiredScopes } from '@example/auth0-native/express';
-import { closeServer, connectTenant, listenAddress, printBanner, printTryIt, runOrSelfTest, selfTest } from './shared.mjs';
+import { closeServer, connectTenant, listenAddress, printBanner, printTryIt, runOrSelfTest, selfTest, serverUrl } from './shared.mjs';
 
 const tenant = await connectTenant();
 // One verifier for the whole process: one JWKS cache, one verified-token cache.
@@ -34,7 +34,7 @@ app.get('/api/machines', claimCheck((claims) => claims.gty === 'client-credentia
 const { host, port } = listenAddress(3000);
 const server = app.listen(port, host);
 await once(server, 'listening');
-const url = `http://${host}:${server.address().port}`;
+const url = serverUrl(host, server.address().port);
 
 printBanner('Express API protected by @example/auth0-native', {
   url,

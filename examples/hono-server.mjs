@@ -10,7 +10,7 @@ import { Hono } from 'hono';
 import { serve } from '@hono/node-server';
 import { Auth0Verifier } from '@example/auth0-native';
 import { auth, requiredPermissions, requiredScopes } from '@example/auth0-native/hono';
-import { closeServer, connectTenant, listenAddress, printBanner, printTryIt, runOrSelfTest, selfTest } from './shared.mjs';
+import { closeServer, connectTenant, listenAddress, printBanner, printTryIt, runOrSelfTest, selfTest, serverUrl } from './shared.mjs';
 
 const tenant = await connectTenant();
 // One verifier for the whole process: one JWKS cache, one verified-token cache.
@@ -31,7 +31,7 @@ app.get('/api/admin', authenticated, requiredPermissions('admin:access'), (c) =>
 const { host, port } = listenAddress(3000);
 const server = serve({ fetch: app.fetch, hostname: host, port });
 await once(server, 'listening');
-const url = `http://${host}:${server.address().port}`;
+const url = serverUrl(host, server.address().port);
 
 printBanner('Hono API protected by @example/auth0-native', {
   url,

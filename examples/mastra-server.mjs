@@ -16,7 +16,7 @@ import { Mastra } from '@mastra/core/mastra';
 import { registerApiRoute } from '@mastra/core/server';
 import { MastraServer } from '@mastra/hono';
 import { MastraAuthAuth0Native } from '@example/auth0-native/mastra';
-import { closeServer, connectTenant, listenAddress, printBanner, printTryIt, runOrSelfTest, selfTest } from './shared.mjs';
+import { closeServer, connectTenant, listenAddress, printBanner, printTryIt, runOrSelfTest, selfTest, serverUrl } from './shared.mjs';
 
 const tenant = await connectTenant();
 const auth = new MastraAuthAuth0Native({
@@ -42,7 +42,7 @@ await new MastraServer({ app, mastra }).init();
 const { host, port } = listenAddress(4111);
 const server = serve({ fetch: app.fetch, hostname: host, port });
 await once(server, 'listening');
-const url = `http://${host}:${server.address().port}`;
+const url = serverUrl(host, server.address().port);
 
 printBanner('Mastra server protected by @example/auth0-native', {
   url,

@@ -33,6 +33,11 @@ export function listenAddress(defaultPort) {
   return { host: process.env.HOST ?? '127.0.0.1', port: selfTest ? 0 : Number(process.env.PORT ?? defaultPort) };
 }
 
+/** The server's base URL; an IPv6 host (HOST=::1) goes in brackets. */
+export function serverUrl(host, port) {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /** The banner every example prints: where it listens, whom it trusts, and what each route needs. */
 export function printBanner(title, { url, verifier, routes }) {
   const rows = [
@@ -62,8 +67,10 @@ export function printTryIt(url, tenant, tries) {
   }
   if (!tenant.local) {
     const { domain, audience } = tenant.verifierOptions;
+    // AUTH0_DOMAIN may carry a scheme and a trailing slash, as the verifier tolerates.
+    const host = domain.replace(/^https?:\/\//i, '').replace(/\/+$/, '');
     console.log('    # get a TOKEN for a machine-to-machine application authorized for this API:');
-    console.log(`    curl -s https://${domain}/oauth/token -H 'content-type: application/json' \\`);
+    console.log(`    curl -s https://${host}/oauth/token -H 'content-type: application/json' \\`);
     console.log(`      -d '{"grant_type":"client_credentials","client_id":"...","client_secret":"...","audience":"${audience}"}'\n`);
   }
   console.log('  Ctrl-C to stop\n');
