@@ -28,6 +28,17 @@ use std::sync::{Arc, Mutex, RwLock};
 #[derive(Clone, Copy)]
 pub struct Deferred(usize);
 
+#[cfg(test)]
+impl Deferred {
+    /// A stand-in for unit tests that never reach N-API.
+    pub fn for_test(id: usize) -> Deferred {
+        Deferred(id)
+    }
+    pub fn test_id(self) -> usize {
+        self.0
+    }
+}
+
 pub struct Done {
     deferred: Deferred,
     result: Result<Arc<str>, VerifyError>,
