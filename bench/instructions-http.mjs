@@ -35,7 +35,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callgrindArgs, requireValgrind, threadTotals } from './lib/callgrind.mjs';
 import { ask, stopChild } from './lib/children.mjs';
-import { envNumber, machine, require, ROOT } from './lib/common.mjs';
+import { casesFromEnv, envNumber, machine, require, ROOT } from './lib/common.mjs';
 import { HTTP_SHARE_TARGETS } from './lib/targets.mjs';
 import { mintTokenSet } from './lib/tokens.mjs';
 
@@ -57,9 +57,7 @@ const CASES = [
 ];
 
 requireValgrind();
-const only = process.env.BENCH_INSTR_HTTP_CASES?.split(',').map((s) => s.trim()).filter(Boolean);
-const unknown = only?.filter((kind) => !CASES.some(([c]) => c === kind)) ?? [];
-if (unknown.length) throw new Error(`unknown BENCH_INSTR_HTTP_CASES: ${unknown.join(', ')}; kinds: ${CASES.map(([c]) => c).join(', ')}`);
+const { selected, partial } = casesFromEnv('BENCH_INSTR_HTTP_CASES', CASES);
 
 const { startLocalIssuer } = require('./dist/testing/index.js');
 const issuer = await startLocalIssuer();
@@ -165,8 +163,8 @@ function mean(values) {
 
 const rows = [];
 try {
-  for (const [kind, label, verifies] of CASES.filter(([c]) => !only || only.includes(c))) {
-  console.error(`counting ${kind} (${WARMUP} requests of warm-up, then ${WINDOWS} windows of ${WINDOW}) under callgrind...`);
+  for (const [kind, label, verifies] of selected) {
+    console.error(`counting ${kind} (${WARMUP} requests of warm-up, then ${WINDOWS} windows of ${WINDOW}) under callgrind...`);
     const windows = await count(kind, verifies);
     const js = windows.map((w) => w.js);
     rows.push({ kind, label, js: mean(js), min: Math.min(...js), max: Math.max(...js), other: mean(windows.map((w) => w.other)) });
@@ -210,7 +208,7 @@ for (const [framework, target] of Object.entries(HTTP_SHARE_TARGETS)) {
 lines.push('');
 const text = lines.join('\n');
 console.log(text);
-if (!only) {
+if (!partial) {
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'results', 'instructions-http.md'), text);
 }

@@ -22,7 +22,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callgrindArgs, requireValgrind, runToEnd, threadTotals } from './lib/callgrind.mjs';
-import { envNumber, machine, require, ROOT } from './lib/common.mjs';
+import { casesFromEnv, envNumber, machine, require, ROOT } from './lib/common.mjs';
 import { mintTokenSet } from './lib/tokens.mjs';
 
 const N1 = envNumber('BENCH_INSTR_N1', 2000);
@@ -65,12 +65,10 @@ async function count(name, n) {
   return threadTotals(dir);
 }
 
-const only = process.env.BENCH_INSTR_CASES?.split(',').map((s) => s.trim()).filter(Boolean);
-const unknown = only?.filter((name) => !CASES.some(([c]) => c === name)) ?? [];
-if (unknown.length) throw new Error(`unknown BENCH_INSTR_CASES: ${unknown.join(', ')}; cases: ${CASES.map(([c]) => c).join(', ')}`);
+const { selected, partial } = casesFromEnv('BENCH_INSTR_CASES', CASES);
 
 const rows = [];
-for (const [name, label, distinct] of CASES.filter(([c]) => !only || only.includes(c))) {
+for (const [name, label, distinct] of selected) {
   const [n1, n2] = distinct ? [N1 / DISTINCT_SHARE, N2 / DISTINCT_SHARE] : [N1, N2];
   console.error(`counting ${name} (${n1} and ${n2} verifies under callgrind)...`);
   const a = await count(name, n1);
@@ -102,4 +100,4 @@ const lines = [
 ];
 const text = lines.join('\n');
 console.log(text);
-if (!only) writeFileSync(join(ROOT, 'bench', 'results', 'instructions.md'), text);
+if (!partial) writeFileSync(join(ROOT, 'bench', 'results', 'instructions.md'), text);

@@ -17,6 +17,18 @@ export function envNumber(name, fallback) {
 }
 
 /**
+ * The rows of `cases` (each `[name, ...]`) named in the comma list of env var `name`, or all of
+ * them when it is unset. An unknown name throws. `partial`: a list was given (a partial run
+ * does not overwrite bench/results).
+ */
+export function casesFromEnv(name, cases) {
+  const only = process.env[name]?.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = only?.filter((c) => !cases.some(([k]) => k === c)) ?? [];
+  if (unknown.length) throw new Error(`unknown ${name}: ${unknown.join(', ')}; cases: ${cases.map(([k]) => k).join(', ')}`);
+  return { selected: only ? cases.filter(([k]) => only.includes(k)) : cases, partial: only !== undefined };
+}
+
+/**
  * CPU time (ns) the calling process's MAIN thread has spent on a CPU, from the kernel's
  * per-thread scheduler accounting (/proc/self/task/<pid>/schedstat, field 1). Unlike
  * process.cpuUsage() it excludes the tokio pool, libuv's threadpool and V8's background
