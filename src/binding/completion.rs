@@ -240,8 +240,7 @@ impl Channel {
     /// The object that holds the `authorizeUser` hook. The verifier object and its bound
     /// methods must keep it alive (see bound_methods::install): the channel holds it weakly.
     pub unsafe fn holder(&self, env: RawEnv) -> Option<RawValue> {
-        let holder = js::deref(env, self.shared.js.0.borrow().holder);
-        (!holder.is_null()).then_some(holder)
+        self.shared.holder(env)
     }
 
     /// Registers a new pending promise (JS thread). Returns the promise to hand back.
@@ -320,15 +319,18 @@ impl Shared {
     /// Sets or clears the `authorizeUser` hook (JS thread). Called by the constructor and
     /// by `setAuthorizeUser` on the verifier, which hold the holder alive meanwhile.
     pub unsafe fn set_hook(&self, env: RawEnv, hook: Option<RawValue>) -> Result<(), &'static str> {
-        let holder = js::deref(env, self.js.0.borrow().holder);
-        if holder.is_null() {
-            return Err("the verifier's authorizeUser holder is gone");
-        }
+        let holder = self.holder(env).ok_or("the verifier's authorizeUser holder is gone")?;
         js::set(env, holder, HOOK, hook.unwrap_or_else(|| js::undefined(env)));
         let mut state = self.js.0.borrow_mut();
         state.has_hook = hook.is_some();
         state.hold_hook_while_pending(env);
         Ok(())
+    }
+
+    /// The hook holder, unless it was collected (JS thread).
+    unsafe fn holder(&self, env: RawEnv) -> Option<RawValue> {
+        let holder = js::deref(env, self.js.0.borrow().holder);
+        (!holder.is_null()).then_some(holder)
     }
 
     /// Whether an `authorizeUser` hook is set (JS thread).
@@ -339,14 +341,10 @@ impl Shared {
     /// The hook, when one is set. Err: one is set but cannot be reached, which the holder's
     /// lifetime rules out (see `hold_hook_while_pending`); the verify then fails closed.
     unsafe fn hook(&self, env: RawEnv) -> Result<Option<RawValue>, ()> {
-        let state = self.js.0.borrow();
-        if !state.has_hook {
+        if !self.has_hook() {
             return Ok(None);
         }
-        let holder = js::deref(env, state.holder);
-        if holder.is_null() {
-            return Err(());
-        }
+        let holder = self.holder(env).ok_or(())?;
         let hook = js::get(env, holder, HOOK);
         (js::type_of(env, hook) == sys::ValueType::napi_function).then_some(Some(hook)).ok_or(())
     }
