@@ -52,6 +52,8 @@ export class MastraAuthAuth0Native {
   readonly name: string;
   /** The verifier every request goes through (the one given, or the one built from the options). */
   readonly verifier: Auth0Verifier;
+  /** The verifier's clock tolerance in ms, read once: a native getter call costs more than the check. */
+  readonly #clockToleranceMs: number;
   protected?: MastraRoutePattern[];
   public?: MastraRoutePattern[];
   mapUserToResourceId?: (user: JwtClaims) => string | undefined | null;
@@ -64,6 +66,7 @@ export class MastraAuthAuth0Native {
   constructor(options: MastraAuthAuth0NativeOptions = {}) {
     this.name = options.name ?? 'auth0';
     this.verifier = options.verifier ? resolveVerifier(options, MASTRA_KEYS) : buildVerifier(options);
+    this.#clockToleranceMs = this.verifier.clockTolerance * 1000;
     this.registerOptions(options);
   }
 
@@ -102,7 +105,8 @@ export class MastraAuthAuth0Native {
     if (typeof user !== 'object' || user === null) return false;
     const { sub, exp } = user;
     if (typeof sub !== 'string' || sub === '') return false;
-    const toleranceMs = (this?.verifier?.clockTolerance ?? 0) * 1000;
+    // Mastra calls it as a method; called detached, it has no verifier and allows no tolerance.
+    const toleranceMs = this instanceof MastraAuthAuth0Native ? this.#clockToleranceMs : 0;
     return !(typeof exp === 'number' && exp * 1000 + toleranceMs < Date.now());
   }
 
