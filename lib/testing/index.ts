@@ -179,9 +179,9 @@ export interface LocalIssuer {
   /** A key this issuer generated (default: the current one), e.g. its `publicKey` for attack tests. */
   getKey(kid?: string): SigningKey;
 
-  /** Make JWKS responses fail (see `JwksFault`) until cleared with `null` or `times` runs out. */
+  /** Make JWKS responses fail (see `JwksFault`) until cleared with `null` or `times` runs out. A fault that could not be served (a bad header value, a delay past setTimeout's limit) throws a TypeError here. */
   setFault(fault: JwksFault | null): void;
-  /** `Cache-Control` header of successful JWKS responses; `null` (the default) sends none. */
+  /** `Cache-Control` header of successful JWKS responses; `null` (the default) sends none. A value Node cannot send as a header throws a TypeError. */
   setCacheControl(value: string | null): void;
   /** Stop listening and drop every connection, keep-alive ones included. Idempotent. */
   close(): Promise<void>;

@@ -13,7 +13,7 @@ export const OPENID_CONFIGURATION_PATH = '/.well-known/openid-configuration';
 export type JwksFault = (
   /** 503 Service Unavailable, as Auth0 (or a proxy in front of it) answers during an outage. */
   | { kind: 'down' }
-  /** The normal response, written `delayMs` milliseconds late (with the JWKS as it is then): timeouts. */
+  /** The normal response, written `delayMs` milliseconds late (with the JWKS as it is then): timeouts. At most 2^31-1 ms (setTimeout's limit). */
   | { kind: 'slow'; delayMs: number }
   /** 200 with `Content-Type: application/json` and a body that is not JSON. */
   | { kind: 'garbage' }
