@@ -1,5 +1,5 @@
 /**
- * Express 5 middleware: `auth()` verifies the bearer token and sets `req.auth`; the guards
+ * Express 5 (and 4) middleware: `auth()` verifies the bearer token and sets `req.auth`; the guards
  * (`requiredScopes`, `requiredPermissions`, `claimCheck`) check it per route.
  * Names follow express-oauth2-jwt-bearer. Express itself is never required at runtime.
  */
