@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { serve } from '@hono/node-server';
 import { Mastra } from '@mastra/core/mastra';
-import { registerApiRoute } from '@mastra/core/server';
+import { CompositeAuth, registerApiRoute, SimpleAuth } from '@mastra/core/server';
 import { ConsoleLogger } from '@mastra/core/logger';
 import { MastraServer } from '@mastra/hono';
 import { Auth0Verifier, MastraAuthAuth0Native } from '../dist/index.js';
@@ -180,6 +180,55 @@ describe('MastraAuthAuth0Native: JWKS outage', () => {
       await server.close();
       await down.close();
     }
+  });
+});
+
+// Mastra's CompositeAuth asks each provider in turn to authenticate, and authorizes a user if
+// ANY provider's authorizeUser says yes, so ours also meets users it did not authenticate.
+describe("MastraAuthAuth0Native inside Mastra's CompositeAuth, beside SimpleAuth", () => {
+  let issuer, server;
+  const devUser = { id: 'dev', name: 'Local developer' };
+  before(async () => {
+    issuer = await startLocalIssuer();
+    server = await startMastra(new CompositeAuth([
+      new MastraAuthAuth0Native({
+        ...issuer.verifierOptions(),
+        authorizeUser: (user) => user.sub !== 'auth0|banned',
+        mapUserToResourceId: (user) => user.sub,
+      }),
+      new SimpleAuth({ tokens: { 'dev-token': devUser } }),
+    ]));
+  });
+  after(async () => {
+    await server?.close();
+    await issuer?.close();
+  });
+
+  test('an Auth0 token authenticates through ours, with our resource id', async () => {
+    const res = await fetch(`${server.url}/whoami`, bearer(issuer.mintUser()));
+    assert.equal(res.status, 200);
+    const { user, resourceId } = await res.json();
+    assert.equal(user.sub, 'auth0|test-user');
+    assert.equal(resourceId, 'auth0|test-user');
+  });
+
+  test("SimpleAuth's token still works: ours answers null for it, never an error", async () => {
+    const res = await fetch(`${server.url}/whoami`, bearer('dev-token'));
+    assert.equal(res.status, 200);
+    assert.deepEqual((await res.json()).user, devUser);
+    assert.deepEqual(server.logger.records.filter((r) => r.level === 'error'), []);
+  });
+
+  test('a user our authorizeUser refuses stays refused (403): SimpleAuth does not know it', async () => {
+    const res = await fetch(`${server.url}/api/agents`, bearer(issuer.mintUser({ sub: 'auth0|banned' })));
+    assert.equal(res.status, 403);
+  });
+
+  test('bad tokens: 401 from the composite, whichever provider was asked', async () => {
+    for (const token of ['not-a-jwt', issuer.mintExpired(), issuer.mint({ aud: 'https://other.example' })]) {
+      assert.equal((await fetch(`${server.url}/api/agents`, bearer(token))).status, 401);
+    }
+    assert.equal((await fetch(`${server.url}/api/agents`)).status, 401);
   });
 });
 
