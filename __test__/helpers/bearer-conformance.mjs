@@ -365,6 +365,16 @@ export function bearerConformance(name, mod, serve) {
         assert.equal(identity.claims.iss, issuer.issuer);
       });
 
+      test('scopes split on single spaces, empty entries dropped, also for a cached token', async () => {
+        for (const [scope, scopes] of [['  openid   read:a write:b ', ['openid', 'read:a', 'write:b']], ['', []], ['   ', []], ['one', ['one']], ['a\tb', ['a\tb']]]) {
+          const token = issuer.mintUser({ scope });
+          for (const round of ['verified', 'cached']) {
+            const { auth: identity } = await (await call('/protected', bearer(token))).json();
+            assert.deepEqual(identity.scopes, scopes, `${JSON.stringify(scope)} (${round})`);
+          }
+        }
+      });
+
       test('M2M token: sub is <client_id>@clients, no scope means no scopes', async () => {
         const res = await call('/protected', bearer(issuer.mintM2M()));
         const { auth: identity } = await res.json();

@@ -20,9 +20,29 @@ export function toIdentity(claims: JwtClaims): AuthIdentity {
   return {
     sub: typeof sub === 'string' ? sub : undefined,
     claims,
-    scopes: typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [],
+    scopes: typeof scope === 'string' ? splitScopes(scope) : [],
     permissions: Array.isArray(permissions) ? permissions.filter((p): p is string => typeof p === 'string') : [],
   };
+}
+
+/**
+ * `scope.split(' ').filter(Boolean)`, by hand. This runs for every authenticated request, and
+ * V8 runs String.prototype.split in its C++ runtime: about 2,400 instructions for a three-scope
+ * string, a third of what auth() adds to a Hono request served from the token cache (counted
+ * with callgrind). indexOf and slice stay in JIT-compiled code.
+ */
+export function splitScopes(scope: string): string[] {
+  const scopes: string[] = [];
+  let start = 0;
+  for (;;) {
+    const end = scope.indexOf(' ', start);
+    if (end === -1) {
+      if (start < scope.length) scopes.push(scope.slice(start));
+      return scopes;
+    }
+    if (end > start) scopes.push(scope.slice(start, end));
+    start = end + 1;
+  }
 }
 
 /** Guards accept only what our middleware put there, not some other library's `req.auth`. */
