@@ -24,8 +24,13 @@
 // in cost (cache misses, syscalls), and valgrind emulates a CPU without some instruction-set
 // extensions. A share here is a share of user-space instructions, not of throughput.
 //
-// Environment: BENCH_INSTR_HTTP_WARMUP (5000 requests), BENCH_INSTR_HTTP_WINDOW (1000
-// requests), BENCH_INSTR_HTTP_WINDOWS (4), BENCH_INSTR_HTTP_CASES (comma list of kinds),
+// Window sizes: a Hono request costs an eighth of an Express one, so a 1,000-request Hono
+// window holds few garbage collections and its count moved by up to ±7 % between windows
+// and runs; Hono windows are 5,000 requests (±3 %), Express ones 1,000.
+//
+// Environment: BENCH_INSTR_HTTP_WARMUP (5000 requests), BENCH_INSTR_HTTP_WINDOW (requests per
+// window for every case; default per framework, above), BENCH_INSTR_HTTP_WINDOWS (4),
+// BENCH_INSTR_HTTP_CASES (comma list of kinds),
 // BENCH_INSTR_HTTP_KEEP=1 keeps the callgrind files (one per window and thread) for
 // `callgrind_annotate`. Results: stdout, and bench/results/instructions-http.md for a full run.
 import { execFileSync, spawn } from 'node:child_process';
@@ -40,7 +45,9 @@ import { HTTP_SHARE_TARGETS } from './lib/targets.mjs';
 import { mintTokenSet } from './lib/tokens.mjs';
 
 const WARMUP = envNumber('BENCH_INSTR_HTTP_WARMUP', 5000);
-const WINDOW = Math.max(1, envNumber('BENCH_INSTR_HTTP_WINDOW', 1000));
+const WINDOW_OVERRIDE = envNumber('BENCH_INSTR_HTTP_WINDOW', 0);
+/** Requests per window for a server kind (see "Window sizes" above). */
+const windowOf = (kind) => Math.max(1, WINDOW_OVERRIDE || (kind.startsWith('hono') ? 5000 : 1000));
 const WINDOWS = Math.max(1, envNumber('BENCH_INSTR_HTTP_WINDOWS', 4));
 const IN_FLIGHT = Math.max(1, envNumber('BENCH_CONNECTIONS', 50));
 /** Start-up under callgrind takes about 25 s (Hono) to a minute; nothing may hang forever. */
@@ -116,8 +123,9 @@ async function count(kind, verifies) {
     expectAll(await load(target, WARMUP), WARMUP, 200, `${kind} warm-up`);
     callgrindControl('-z', child.pid);
     const windows = [];
+    const window = windowOf(kind);
     for (let w = 1; w <= WINDOWS; w++) {
-      expectAll(await load(target, WINDOW), WINDOW, 200, `${kind} window ${w}`);
+      expectAll(await load(target, window), window, 200, `${kind} window ${w}`);
       callgrindControl('-d', child.pid);
       windows.push(await windowTotals(dir, w, kind));
     }
@@ -153,7 +161,7 @@ async function windowTotals(dir, w, kind) {
   }
   const totals = threadTotals(dir, ofWindow);
   if (!(totals.js > 0)) throw new Error(`${kind}: window ${w}'s dump holds no instructions`);
-  return { js: totals.js / WINDOW, other: totals.other / WINDOW };
+  return { js: totals.js / windowOf(kind), other: totals.other / windowOf(kind) };
 }
 
 /** Equal windows, so the mean of their per-request figures is the per-request figure of all. */
@@ -164,7 +172,7 @@ function mean(values) {
 const rows = [];
 try {
   for (const [kind, label, verifies] of selected) {
-    console.error(`counting ${kind} (${WARMUP} requests of warm-up, then ${WINDOWS} windows of ${WINDOW}) under callgrind...`);
+    console.error(`counting ${kind} (${WARMUP} requests of warm-up, then ${WINDOWS} windows of ${windowOf(kind)}) under callgrind...`);
     const windows = await count(kind, verifies);
     const js = windows.map((w) => w.js);
     rows.push({ kind, label, js: mean(js), min: Math.min(...js), max: Math.max(...js), other: mean(windows.map((w) => w.other)) });
@@ -189,7 +197,7 @@ const lines = [
   `## User-space instructions per HTTP request (callgrind, ${new Date().toISOString().slice(0, 10)})`,
   '',
   `Machine: ${env.nproc} CPUs, ${env.cpu}, Node ${env.node}. Each server under callgrind, V8 --single-threaded, ${IN_FLIGHT} requests in flight on keep-alive connections; ` +
-    `${fmt(WARMUP)} requests of warm-up, then ${WINDOWS} windows of ${fmt(WINDOW)} requests: instructions over all of them per request, with the windows' range. The kernel is not counted (see bench/instructions-http.mjs).`,
+    `${fmt(WARMUP)} requests of warm-up, then ${WINDOWS} windows of ${WINDOW_OVERRIDE ? fmt(WINDOW_OVERRIDE) : `${fmt(windowOf('hono'))} (Hono) or ${fmt(windowOf('express'))} (Express)`} requests: instructions over all of them per request, with the windows' range. The kernel is not counted (see bench/instructions-http.mjs).`,
   '',
   '"share of ceiling" = the no-auth server\'s instructions per request divided by this row\'s: what this server\'s throughput would be, as a share of the ceiling\'s, if instructions were all a request cost.',
   '',
