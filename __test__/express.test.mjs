@@ -137,13 +137,14 @@ function specifics(name, express, serve) {
       }
     });
 
-    test('bracketed access_token names never authenticate: Express 4 (qs) makes them objects, 5 other names', async () => {
+    test('bracketed access_token names never authenticate: Express 4 (qs) makes them objects (400), 5 other names (401)', async () => {
       const app = await serve([{ method: 'get', path: '/x', middleware: [adapter.auth({ verifier })] }]);
+      const expected = name.startsWith('express 4') ? 400 : 401;
       try {
         const token = issuer.mintUser();
         for (const query of [`access_token[a]=${token}`, `access_token[]=${token}`, `access_token[0]=${token}`]) {
           const res = await fetch(`${app.url}/x?${query}`);
-          assert.ok(res.status === 400 || res.status === 401, `${query.slice(0, 16)}: ${res.status}`);
+          assert.equal(res.status, expected, query.slice(0, 16));
           assert.equal((await res.json()).auth, undefined);
         }
         assert.deepEqual(app.errors, []);

@@ -26,10 +26,10 @@
 //
 // Window sizes: a Hono request costs an eighth of an Express one, so a 1,000-request Hono
 // window holds few garbage collections and its count moved by up to ±7 % between windows
-// and runs; Hono windows are 5,000 requests (±3 %), Express ones 1,000.
+// and runs; Hono windows are 5,000 requests (within about ±5 %), Express ones 1,000.
 //
 // Environment: BENCH_INSTR_HTTP_WARMUP (5000 requests), BENCH_INSTR_HTTP_WINDOW (requests per
-// window for every case; default per framework, above), BENCH_INSTR_HTTP_WINDOWS (4),
+// window for every case; unset or 0: the per-framework sizes above), BENCH_INSTR_HTTP_WINDOWS (4),
 // BENCH_INSTR_HTTP_CASES (comma list of kinds),
 // BENCH_INSTR_HTTP_KEEP=1 keeps the callgrind files (one per window and thread) for
 // `callgrind_annotate`. Results: stdout, and bench/results/instructions-http.md for a full run.
@@ -191,13 +191,19 @@ const shareOfCeiling = (kind) => {
   return ceiling && byKind[kind] ? ceiling.js / byKind[kind].js : null;
 };
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
+/** The window sizes of the cases that ran, e.g. "5,000 (Hono) or 1,000 (Express)". */
+function windowSizes() {
+  const sizes = new Map(rows.map((r) => [windowOf(r.kind), r.kind.startsWith('hono') ? 'Hono' : 'Express']));
+  if (sizes.size === 1) return fmt([...sizes.keys()][0]);
+  return [...sizes].map(([size, framework]) => `${fmt(size)} (${framework})`).join(' or ');
+}
 const pct = (x) => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
 const env = machine();
 const lines = [
   `## User-space instructions per HTTP request (callgrind, ${new Date().toISOString().slice(0, 10)})`,
   '',
   `Machine: ${env.nproc} CPUs, ${env.cpu}, Node ${env.node}. Each server under callgrind, V8 --single-threaded, ${IN_FLIGHT} requests in flight on keep-alive connections; ` +
-    `${fmt(WARMUP)} requests of warm-up, then ${WINDOWS} windows of ${WINDOW_OVERRIDE ? fmt(WINDOW_OVERRIDE) : `${fmt(windowOf('hono'))} (Hono) or ${fmt(windowOf('express'))} (Express)`} requests: instructions over all of them per request, with the windows' range. The kernel is not counted (see bench/instructions-http.mjs).`,
+    `${fmt(WARMUP)} requests of warm-up, then ${WINDOWS} windows of ${windowSizes()} requests: instructions over all of them per request, with the windows' range. The kernel is not counted (see bench/instructions-http.mjs).`,
   '',
   '"share of ceiling" = the no-auth server\'s instructions per request divided by this row\'s: what this server\'s throughput would be, as a share of the ceiling\'s, if instructions were all a request cost.',
   '',

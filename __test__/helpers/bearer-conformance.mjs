@@ -367,7 +367,8 @@ export function bearerConformance(name, mod, serve) {
 
       test('scopes split on single spaces, empty entries dropped, also for a cached token', async () => {
         for (const [scope, scopes] of [['  openid   read:a write:b ', ['openid', 'read:a', 'write:b']], ['', []], ['   ', []], ['one', ['one']], ['a\tb', ['a\tb']]]) {
-          const token = issuer.mintUser({ scope });
+          // mint(), not mintUser(): mintUser leaves an empty scope out of the token.
+          const token = issuer.mint({ scope });
           for (const round of ['verified', 'cached']) {
             const { auth: identity } = await (await call('/protected', bearer(token))).json();
             assert.deepEqual(identity.scopes, scopes, `${JSON.stringify(scope)} (${round})`);
