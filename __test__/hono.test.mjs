@@ -5,6 +5,7 @@
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import http2 from 'node:http2';
 import { connect } from 'node:net';
 import { Hono } from 'hono';
 import { serve as serveNodeV2 } from '@hono/node-server';
@@ -47,6 +48,54 @@ for (const [major, serveNode] of [['2.x', serveNodeV2], ['1.x', serveNodeV1]]) {
   const serve = servingWith(serveNode);
   bearerConformance(`hono on @hono/node-server ${major}`, adapter, serve);
   specifics(`hono on @hono/node-server ${major}: specifics`, serve);
+  overHttp2(`hono on @hono/node-server ${major} over HTTP/2 (h2c)`, serveNode);
+}
+
+/**
+ * node-server's `createServer: http2.createServer`: c.env.incoming is then an
+ * Http2ServerRequest, whose headers and rawHeaders the adapter reads as it does HTTP/1's.
+ */
+function overHttp2(name, serveNode) {
+  test(name, async () => {
+    const issuer = await startLocalIssuer();
+    const app = new Hono();
+    app.use('/x', adapter.auth({ verifier: new Auth0Verifier(issuer.verifierOptions()) }));
+    app.all('/x', (c) => c.json({ sub: c.get('auth').sub }));
+    const server = serveNode({ fetch: app.fetch, port: 0, hostname: '127.0.0.1', createServer: http2.createServer });
+    await once(server, 'listening');
+    const client = http2.connect(`http://127.0.0.1:${server.address().port}`);
+    const request = (headers, body) =>
+      new Promise((resolve, reject) => {
+        const stream = client.request({ ':path': '/x', ...headers });
+        let text = '';
+        let response;
+        stream.on('response', (h) => (response = h));
+        stream.on('data', (d) => (text += d));
+        stream.on('end', () => resolve({ status: response[':status'], challenge: response['www-authenticate'], body: text }));
+        stream.on('error', reject);
+        stream.end(body);
+      });
+    try {
+      const token = issuer.mintUser();
+      for (const round of ['verified', 'cached']) {
+        const ok = await request({ authorization: `Bearer ${token}` });
+        assert.deepEqual([ok.status, JSON.parse(ok.body)], [200, { sub: 'auth0|test-user' }], round);
+      }
+      const missing = await request({});
+      assert.deepEqual([missing.status, missing.challenge], [401, 'Bearer realm="api"']);
+      const expired = await request({ authorization: `Bearer ${issuer.mintExpired()}` });
+      assert.equal(expired.status, 401);
+      assert.match(expired.challenge, /error="invalid_token"/);
+      assert.equal((await request({ authorization: `Basic abc, Bearer ${token}` })).status, 400);
+      const form = `access_token=${token}`;
+      const posted = await request({ ':method': 'POST', 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(form.length) }, form);
+      assert.equal(posted.status, 200);
+    } finally {
+      client.close();
+      server.close();
+      await issuer.close();
+    }
+  });
 }
 
 test('outside @hono/node-server (no c.env.incoming) headers come from c.req: app.request()', async () => {
